@@ -1,0 +1,31 @@
+#include "pspin/build_info.hpp"
+#include "pspin/parallel.hpp"
+#include "pybind11.hpp"
+
+#ifndef PSPIN_VERSION
+#define PSPIN_VERSION "unknown"
+#endif
+
+void bind_config(py::module_& m) {
+  m.attr("__version__") = PSPIN_VERSION;
+  m.def("build_info", [] {
+    py::dict d;
+    d["version"] = PSPIN_VERSION;
+    d["compiler"] = pspin::compiler_description();
+#ifdef _OPENMP
+    d["openmp"] = true;
+    d["openmp_version"] = int(_OPENMP);
+#else
+    d["openmp"] = false;
+    d["openmp_version"] = 0;
+#endif
+    d["simd_width_bits"] = pspin::simd_width_bits();
+    d["simd_extensions"] = pspin::simd_extensions();
+    return d;
+  }, "Compiler, OpenMP and SIMD settings of the compiled core.");
+  m.def("max_threads", &pspin::max_threads, "Threads the next parallel region may use.");
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) throw py::value_error("number of threads must be >= 1");
+    pspin::set_threads(n);
+  }, py::arg("n"), "Set the number of OpenMP threads for pspin's kernels.");
+}

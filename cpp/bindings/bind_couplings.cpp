@@ -1,0 +1,157 @@
+// Couplings and their contractions. Shapes and dtypes are validated in Python
+// (python/pspin/_validate.py); the checks here only keep bad calls from crashing.
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "pspin/couplings.hpp"
+#include "pspin/fields.hpp"
+#include "pspin/second_order.hpp"
+#include "pybind11.hpp"
+
+namespace {
+
+template <class T>
+using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+template <class T>
+int batch_size(const Array<T>& a, int n, const char* what) {
+  if (a.ndim() != 2 || a.shape(1) != n)
+    throw std::invalid_argument(std::string(what) + " must have shape (b, " + std::to_string(n) + ")");
+  if (a.shape(0) < 1) throw std::invalid_argument(std::string(what) + " must hold at least one configuration");
+  return int(a.shape(0));
+}
+
+// (b, n) row-major -> spin-major n x B with zero padding (padded lanes contribute nothing).
+template <class T>
+std::vector<T> to_spin_major(const T* x, int b, int n, int B) {
+  std::vector<T> out(std::size_t(n) * B, T(0));
+  for (int r = 0; r < b; ++r)
+    for (int i = 0; i < n; ++i) out[std::size_t(i) * B + r] = x[std::size_t(r) * n + i];
+  return out;
+}
+
+template <class T>
+void from_spin_major(const std::vector<T>& x, int b, int n, int B, T* out) {
+  for (int r = 0; r < b; ++r)
+    for (int i = 0; i < n; ++i) out[std::size_t(r) * n + i] = x[std::size_t(i) * B + r];
+}
+
+template <class T>
+void bind_one(py::module_& m, const char* name) {
+  using C = pspin::Couplings<T>;
+  py::class_<C>(m, name)
+      .def(py::init([](int n, std::vector<int> degrees, std::vector<double> coefficients, bool multiset,
+                       std::optional<std::uint64_t> seed) {
+             py::gil_scoped_release release;
+             auto c = std::make_unique<C>(n, degrees, coefficients, multiset);
+             if (seed) {
+               c->generate(*seed);
+             } else {
+               for (int b = 0; b < c->n_blocks(); ++b)
+                 std::memset(c->block(b).values.get(), 0, c->block(b).size() * sizeof(T));
+             }
+             return c;
+           }),
+           py::arg("n"), py::arg("degrees"), py::arg("coefficients"), py::arg("multiset"), py::arg("seed"))
+      .def_property_readonly("n", &C::n)
+      .def_property_readonly("multiset", &C::multiset)
+      .def_property_readonly("n_values", &C::n_values)
+      .def_property_readonly("n_tasks", [](const C& c) { return c.tasks().size(); })
+      .def_property_readonly("nbytes", [](const C& c) { return c.n_values() * sizeof(T); })
+      .def("block_size", [](const C& c, int b) { return c.block(b).size(); })
+      .def("values", [](const C& c, int b) {
+             if (b < 0 || b >= c.n_blocks()) throw std::out_of_range("no such degree block");
+             const auto& blk = c.block(b);
+             Array<T> out(py::ssize_t(blk.size()));
+             std::memcpy(out.mutable_data(), blk.values.get(), blk.size() * sizeof(T));
+             return out;
+           }, py::arg("block"), "Copy of the packed couplings of one degree block.")
+      .def("set_values", [](C& c, int b, const Array<T>& v) {
+             if (b < 0 || b >= c.n_blocks()) throw std::out_of_range("no such degree block");
+             auto& blk = c.block(b);
+             if (v.ndim() != 1 || std::uint64_t(v.shape(0)) != blk.size())
+               throw std::invalid_argument("packed values have the wrong length");
+             std::memcpy(blk.values.get(), v.data(), blk.size() * sizeof(T));
+           }, py::arg("block"), py::arg("values"))
+      .def("energy_and_fields", [](const C& c, const Array<T>& s, bool want_fields) {
+             const int n = c.n();
+             const int b = batch_size(s, n, "states");
+             const int B = pspin::padded_batch<T>(b);
+             py::array_t<double> energies(b);
+             py::object fields = py::none();
+             std::vector<double> e(B);
+             if (want_fields) {
+               Array<T> f({py::ssize_t(b), py::ssize_t(n)});
+               T* fp = f.mutable_data();
+               {
+                 py::gil_scoped_release release;
+                 auto x = to_spin_major(s.data(), b, n, B);
+                 std::vector<T> g(std::size_t(n) * B);
+                 pspin::energy_and_fields(c, x.data(), B, g.data(), e.data());
+                 from_spin_major(g, b, n, B, fp);
+               }
+               fields = f;
+             } else {
+               py::gil_scoped_release release;
+               auto x = to_spin_major(s.data(), b, n, B);
+               pspin::energy_and_fields<T>(c, x.data(), B, nullptr, e.data());
+             }
+             std::memcpy(energies.mutable_data(), e.data(), b * sizeof(double));
+             return py::make_tuple(energies, fields);
+           }, py::arg("states"), py::arg("want_fields"),
+           "Energies H (b,) and, if asked, local fields -dH/ds (b, n) in one pass.")
+      .def("fields_jvp", [](const C& c, const Array<T>& s, const Array<T>& v) {
+             const int n = c.n();
+             const int b = batch_size(s, n, "states");
+             if (batch_size(v, n, "vectors") != b) throw std::invalid_argument("states and vectors differ in batch size");
+             const int B = b;  // the JVP kernel needs no padding
+             Array<T> out({py::ssize_t(b), py::ssize_t(n)});
+             T* op = out.mutable_data();
+             {
+               py::gil_scoped_release release;
+               auto x = to_spin_major(s.data(), b, n, B);
+               auto y = to_spin_major(v.data(), b, n, B);
+               std::vector<T> r(std::size_t(n) * B);
+               pspin::fields_jvp(c, x.data(), y.data(), B, r.data());
+               from_spin_major(r, b, n, B, op);
+             }
+             return out;
+           }, py::arg("states"), py::arg("vectors"), "Directional derivative of the fields (b, n).")
+      .def("fields_jacobian", [](const C& c, const Array<T>& s) {
+             const int n = c.n();
+             if (s.ndim() != 1 || s.shape(0) != n) throw std::invalid_argument("state must have shape (n,)");
+             py::array_t<double> out({py::ssize_t(n), py::ssize_t(n)});
+             double* op = out.mutable_data();
+             {
+               py::gil_scoped_release release;
+               pspin::fields_jacobian(c, s.data(), op);
+             }
+             return out;
+           }, py::arg("state"), "Jacobian of the fields (n, n), float64.");
+}
+
+}  // namespace
+
+void bind_couplings(py::module_& m) {
+  bind_one<double>(m, "CouplingsF64");
+  bind_one<float>(m, "CouplingsF32");
+  m.def("tuple_indices", [](int n, int p, bool multiset) {
+    const pspin::TupleLayout L(n, p, multiset);
+    py::array_t<std::int32_t> out({py::ssize_t(L.size()), py::ssize_t(p)});
+    std::int32_t* o = out.mutable_data();
+    {
+      py::gil_scoped_release release;
+      for (pspin::RowCursor row(L, 0, L.first_index_end()); row.valid(); row.advance())
+        for (int k = row.lo(); k < n; ++k) {
+          std::int32_t* t = o + (row.offset + std::uint64_t(k - row.lo())) * p;
+          for (int m2 = 0; m2 < p - 1; ++m2) t[m2] = row.prefix[m2];
+          t[p - 1] = k;
+        }
+    }
+    return out;
+  }, py::arg("n"), py::arg("p"), py::arg("multiset"), "Index tuples of the packed layout, (size, p), in storage order.");
+  m.def("tuple_count", [](int n, int p, bool multiset) { return pspin::TupleLayout(n, p, multiset).size(); },
+        py::arg("n"), py::arg("p"), py::arg("multiset"));
+}

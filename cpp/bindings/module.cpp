@@ -1,0 +1,7 @@
+#include "pybind11.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "pspin compiled core (private; use the pspin package)";
+  bind_config(m);
+  bind_couplings(m);
+}

@@ -1,0 +1,128 @@
+// Couplings of a (mixed) p-spin Hamiltonian
+//   H(s) = - sum_p sum_{tuples t of degree p} K_t s_t1 ... s_tp,
+// one packed block per degree. K_t already includes the mixture coefficient c_p
+// and, for the isotropic ensemble, the multiplicity factor of repeated indices.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "pspin/parallel.hpp"
+#include "pspin/philox.hpp"
+#include "pspin/tuple_layout.hpp"
+
+namespace pspin {
+
+// One unit of parallel work: a range of first indices of one degree.
+struct Task {
+  int block;
+  int first_begin;
+  int first_end;
+};
+
+template <class T>
+struct DegreeBlock {
+  TupleLayout layout;
+  double coefficient = 1.0;
+  std::unique_ptr<T[]> values;  // uninitialised on purpose: first touch by the filling threads
+  std::vector<int> bounds;      // first-index split used for every parallel pass
+
+  std::uint64_t size() const { return layout.size(); }
+};
+
+template <class T>
+class Couplings {
+ public:
+  // Allocates (uninitialised) storage for each degree; fill with generate() or set_values().
+  Couplings(int n, const std::vector<int>& degrees, const std::vector<double>& coefficients,
+            bool multiset)
+      : n_(n), multiset_(multiset) {
+    if (degrees.empty() || degrees.size() != coefficients.size())
+      throw std::invalid_argument("degrees and coefficients must be non-empty and of equal length");
+    for (std::size_t d = 0; d < degrees.size(); ++d) {
+      DegreeBlock<T> block;
+      block.layout = TupleLayout(n, degrees[d], multiset);
+      block.coefficient = coefficients[d];
+      if (!std::isfinite(block.coefficient)) throw std::invalid_argument("coefficient is not finite");
+      block.values.reset(new T[block.size()]);
+      // ~64k tuples per task keeps task overhead small yet balances two threads well.
+      const std::uint64_t tasks = std::max<std::uint64_t>(1, std::min<std::uint64_t>(64, block.size() >> 16));
+      block.bounds = block.layout.split_first_indices(int(tasks));
+      blocks_.push_back(std::move(block));
+    }
+    for (int b = 0; b < int(blocks_.size()); ++b)
+      for (std::size_t t = 0; t + 1 < blocks_[b].bounds.size(); ++t)
+        tasks_.push_back({b, blocks_[b].bounds[t], blocks_[b].bounds[t + 1]});
+  }
+
+  int n() const { return n_; }
+  bool multiset() const { return multiset_; }
+  int n_blocks() const { return int(blocks_.size()); }
+  const DegreeBlock<T>& block(int b) const { return blocks_[b]; }
+  DegreeBlock<T>& block(int b) { return blocks_[b]; }
+  const std::vector<Task>& tasks() const { return tasks_; }
+  std::uint64_t n_values() const {
+    std::uint64_t total = 0;
+    for (const auto& b : blocks_) total += b.size();
+    return total;
+  }
+
+  // Gaussian couplings with E[H(s)H(s')] = n xi(s.s'/n) / 2, xi(q) = sum_p c_p^2 q^p.
+  // Value number e of degree p is the (e % 2)-th normal of Philox pair e / 2 in
+  // stream p: the same for every thread layout.
+  void generate(std::uint64_t seed) {
+    const Philox4x32Key key = philox_key(seed);
+    const double work = double(n_values()) * 30.0;
+#pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
+    for (int t = 0; t < int(tasks_.size()); ++t) fill_task(tasks_[t], key);
+  }
+
+ private:
+  void fill_task(const Task& task, Philox4x32Key key) {
+    DegreeBlock<T>& blk = blocks_[task.block];
+    const TupleLayout& L = blk.layout;
+    const int p = L.p;
+    double p_factorial = 1.0;
+    for (int k = 2; k <= p; ++k) p_factorial *= k;
+    // Var K_t = c_p^2 * (number of orderings of t) / (2 n^(p-1)).
+    const double base_var = blk.coefficient * blk.coefficient * p_factorial / (2.0 * std::pow(double(n_), p - 1));
+    T* out = blk.values.get();
+    std::uint64_t cached_pair = ~std::uint64_t(0);
+    std::array<double, 2> pair{};
+    for (RowCursor row(L, task.first_begin, task.first_end); row.valid(); row.advance()) {
+      double prefix_std = std::sqrt(base_var), diag_std = prefix_std;
+      if (L.multiset) {
+        // Divide by prod_i m_i! over the prefix multiplicities, then once more
+        // by (c+1) where the last index repeats the prefix's last value c times.
+        double denom = 1.0;
+        int run = 1;
+        for (int m = 1; m < row.prefix_len(); ++m) {
+          run = (row.prefix[m] == row.prefix[m - 1]) ? run + 1 : 1;
+          denom *= run;
+        }
+        prefix_std = std::sqrt(base_var / denom);
+        diag_std = std::sqrt(base_var / (denom * (run + 1)));
+      }
+      const int lo = row.lo();
+      for (int k = lo; k < L.n; ++k) {
+        const std::uint64_t e = row.offset + std::uint64_t(k - lo);
+        if ((e >> 1) != cached_pair) {
+          cached_pair = e >> 1;
+          pair = normal_pair(key, cached_pair, std::uint32_t(p), 0u);
+        }
+        const double z = pair[e & 1];
+        const double sd = (L.multiset && k == row.prefix[row.prefix_len() - 1]) ? diag_std : prefix_std;
+        out[e] = T(z * sd);
+      }
+    }
+  }
+
+  int n_;
+  bool multiset_;
+  std::vector<DegreeBlock<T>> blocks_;
+  std::vector<Task> tasks_;
+};
+
+}  // namespace pspin

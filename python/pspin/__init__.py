@@ -1,0 +1,36 @@
+"""pspin: energy landscapes of mean-field spin glasses.
+
+Spherical and Ising p-spin models (pure and mixed) with a C++17/OpenMP core for
+the batched tensor contractions, and the theory they are compared with.
+
+Convention (every result depends on it)::
+
+    H(s) = - sum_p c_p sum_{i1<...<ip} J_{i1..ip} s_i1 ... s_ip,
+    J iid N(0, p! / (2 N^(p-1))),  so  E[H(s) H(s')] = N xi(q) / 2,
+    xi(q) = sum_p c_p^2 q^p,  q = s.s'/N.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only hit on a broken install
+    raise ImportError(
+        "pspin's compiled core (pspin._core) could not be imported. Install the package with "
+        "`pip install .` (or, for development, `pip install --no-build-isolation -ve .`)."
+    ) from exc
+
+from ._config import get_num_threads, set_num_threads, show_config, threads
+from .models import IsingPSpin, SphericalPSpin
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "IsingPSpin",
+    "SphericalPSpin",
+    "__version__",
+    "get_num_threads",
+    "set_num_threads",
+    "show_config",
+    "threads",
+]

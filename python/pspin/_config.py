@@ -1,0 +1,60 @@
+"""Build configuration and thread control of the compiled core."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import IO, Any, Iterator
+
+from . import _core
+
+
+def show_config(file: IO[str] | None = None) -> dict[str, Any]:
+    """Print and return how pspin's core was built and how it will run.
+
+    Parameters
+    ----------
+    file : text stream, optional
+        Where to print (default ``sys.stdout``).
+
+    Returns
+    -------
+    dict
+        ``version``, ``compiler``, ``openmp`` (bool), ``openmp_version``, ``max_threads``,
+        ``simd_width_bits`` and ``simd_extensions``.
+    """
+    info: dict[str, Any] = dict(_core.build_info())
+    info["max_threads"] = _core.max_threads()
+    out = sys.stdout if file is None else file
+    for key, value in info.items():
+        print(f"{key:16s}: {value}", file=out)
+    return info
+
+
+def get_num_threads() -> int:
+    """Number of OpenMP threads pspin's kernels use (``OMP_NUM_THREADS`` by default)."""
+    return int(_core.max_threads())
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of OpenMP threads for pspin's kernels.
+
+    Results do not depend on it: work is split into tasks fixed by the problem size
+    and summed in a fixed order.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"number of threads must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"number of threads must be >= 1, got {n}")
+    _core.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Context manager running the enclosed pspin calls with ``n`` threads."""
+    previous = get_num_threads()
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        _core.set_num_threads(previous)

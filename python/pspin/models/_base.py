@@ -1,0 +1,250 @@
+"""What spherical and Ising p-spin models share: couplings, energies, derivatives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import _core, _seed, _validate
+from .._memory import require_memory
+from ._packing import dense_from_packed, has_repeated_index_entries, is_symmetric, packed_from_dense, tuple_count
+
+# Dense tensors beyond this are refused by .tensors(): they are for checks at small n.
+_MAX_DENSE_BYTES = 2**31
+
+
+class PSpinModel:
+    """Base class of the p-spin models (use SphericalPSpin or IsingPSpin).
+
+    The Hamiltonian is ``H(s) = -sum_p c_p sum_{i1<...<ip} J_{i1..ip} s_i1...s_ip``
+    with ``J ~ N(0, p!/(2 n^(p-1)))``, so ``E[H(s)H(s')] = n xi(q)/2``,
+    ``xi(q) = sum_p c_p^2 q^p``. The couplings are stored once per index tuple
+    (packed), with ``c_p`` folded in, and generated in parallel by a counter-based
+    generator: the same seed gives bit-identical couplings for any thread count.
+    """
+
+    kind: ClassVar[str] = ""
+    _ensembles: ClassVar[tuple[str, ...]] = ("distinct",)
+
+    def __init__(
+        self,
+        n: int,
+        p: int | Mapping[int, float] = 3,
+        *,
+        seed: _seed.SeedLike = None,
+        dtype: Any = "float64",
+        ensemble: str = "distinct",
+    ) -> None:
+        self._setup(n, p, dtype, ensemble, seed, generate=True)
+
+    def _setup(self, n: Any, p: Any, dtype: Any, ensemble: Any, seed: _seed.SeedLike, *, generate: bool) -> None:
+        spec = _validate.degree_spec(p)
+        self._n = _validate.spin_count(n, list(spec))
+        self._dtype = _validate.real_dtype(dtype)
+        self._ensemble = _validate.ensemble_name(ensemble, self._ensembles)
+        self._coefficients = spec
+        self._seed_sequence = _seed.as_seed_sequence(seed)
+        multiset = self._ensemble == "isotropic"
+        n_values = sum(tuple_count(self._n, d, multiset) for d in spec)
+        nbytes = n_values * self._dtype.itemsize
+        require_memory(nbytes, f"the couplings of this model (n = {self._n}, degrees {list(spec)}, {self._dtype})")
+        cls = _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
+        key = _seed.key64(self._seed_sequence, _seed.COUPLINGS) if generate else None
+        self._couplings = cls(self._n, list(spec), list(spec.values()), multiset, key)
+        self._state_rng = _seed.child_generator(self._seed_sequence, _seed.STATES)
+
+    @classmethod
+    def from_tensors(
+        cls, tensors: np.ndarray | Mapping[int, np.ndarray], *, dtype: Any = "float64", **kwargs: Any
+    ) -> PSpinModel:
+        """Build a model from dense symmetric coupling tensors.
+
+        Parameters
+        ----------
+        tensors : ndarray or mapping {degree: ndarray}
+            ``H(s) = -sum_p (1/p!) sum_{i1..ip} T_p[i1..ip] s_i1...s_ip`` over all index
+            tuples. Each ``T_p`` is symmetric with ``p`` axes of length ``n``. Entries with
+            repeated indices must be zero, except for a spherical model in the
+            isotropic ensemble.
+        dtype : {'float64', 'float32'}
+        **kwargs
+            ``ensemble`` for spherical models (default: 'isotropic' if any
+            repeated-index entry is non-zero, else 'distinct').
+
+        Returns
+        -------
+        model
+            The couplings are the tensors' entries; ``coefficients`` are all 1.
+        """
+        if isinstance(tensors, np.ndarray):
+            tensors = {tensors.ndim: tensors}
+        if not isinstance(tensors, Mapping) or not tensors:
+            raise TypeError("tensors must be an ndarray or a non-empty mapping {degree: ndarray}")
+        dense: dict[int, np.ndarray] = {}
+        n = None
+        for degree, t in tensors.items():
+            arr = _validate.real_array(t, f"tensor of degree {degree}").astype(np.float64)
+            if arr.ndim != degree:
+                raise ValueError(f"tensor for degree {degree} must have {degree} axes, got {arr.ndim}")
+            if len(set(arr.shape)) != 1 or (n is not None and arr.shape[0] != n):
+                raise ValueError(f"all tensor axes must have the same length n, got shape {arr.shape}")
+            n = arr.shape[0]
+            if not np.isfinite(arr).all():
+                raise ValueError(f"tensor of degree {degree} contains NaN or infinite entries")
+            if not is_symmetric(arr):
+                raise ValueError(f"tensor of degree {degree} is not symmetric under index permutations")
+            dense[int(degree)] = arr
+        repeats = any(has_repeated_index_entries(t) for t in dense.values())
+        ensemble = kwargs.pop("ensemble", None)
+        if kwargs:
+            raise TypeError(f"unexpected arguments: {sorted(kwargs)}")
+        if ensemble is None:
+            ensemble = "isotropic" if repeats and "isotropic" in cls._ensembles else "distinct"
+        if repeats and ensemble != "isotropic":
+            raise ValueError(
+                "entries with repeated indices must be zero for "
+                + ("Ising models" if cls.kind == "ising" else "the 'distinct' ensemble")
+            )
+        model = cls.__new__(cls)
+        model._setup(n, {d: 1.0 for d in dense}, dtype, ensemble, None, generate=False)
+        multiset = ensemble == "isotropic"
+        for block, (degree, arr) in enumerate(sorted(dense.items())):
+            model._couplings.set_values(block, packed_from_dense(arr, degree, multiset).astype(model._dtype))
+        return model
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def n(self) -> int:
+        """Number of spins."""
+        return self._n
+
+    @property
+    def degrees(self) -> tuple[int, ...]:
+        """Interaction degrees p, ascending."""
+        return tuple(self._coefficients)
+
+    @property
+    def coefficients(self) -> dict[int, float]:
+        """Mixture coefficients {p: c_p}; xi(q) = sum_p c_p^2 q^p."""
+        return dict(self._coefficients)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Storage and arithmetic type of the couplings."""
+        return self._dtype
+
+    @property
+    def ensemble(self) -> str:
+        """'distinct' (i1<...<ip) or 'isotropic' (repeated indices included)."""
+        return self._ensemble
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the packed couplings."""
+        return int(self._couplings.nbytes)
+
+    @property
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """The SeedSequence the couplings came from (its entropy reproduces them)."""
+        return self._seed_sequence
+
+    def xi(self, q: Any) -> Any:
+        """Covariance function xi(q) = sum_p c_p^2 q^p, E[H(s)H(s')] = n xi(q)/2."""
+        q = np.asarray(q, dtype=np.float64)
+        return sum(c * c * q**d for d, c in self._coefficients.items())
+
+    def __repr__(self) -> str:
+        p = self.degrees[0] if len(self.degrees) == 1 and self._coefficients[self.degrees[0]] == 1.0 else self._coefficients
+        return (
+            f"{type(self).__name__}(n={self._n}, p={p}, dtype='{self._dtype.name}', "
+            f"ensemble='{self._ensemble}', nbytes={self.nbytes})"
+        )
+
+    # ------------------------------------------------------------------ states
+    def _states(self, s: Any, what: str = "states") -> tuple[np.ndarray, bool]:
+        arr, single = _validate.batch(s, self._n, what)
+        self._check_domain(arr, what)
+        return np.ascontiguousarray(arr, dtype=self._dtype), single
+
+    def _check_domain(self, arr: np.ndarray, what: str) -> None:
+        raise NotImplementedError
+
+    def random_state(self, size: int | None = None, seed: _seed.SeedLike = None) -> np.ndarray:
+        """Random configurations: shape (n,) if ``size`` is None, else (size, n).
+
+        Without ``seed`` they come from the model's own stream (derived from the model
+        seed, so a script is reproducible); with ``seed`` from that seed alone.
+        """
+        if size is not None:
+            size = _validate.positive_int(size, "size")
+        rng = self._state_rng if seed is None else np.random.default_rng(_seed.as_seed_sequence(seed))
+        shape = (self._n,) if size is None else (size, self._n)
+        return self._draw_states(rng, shape)
+
+    def _draw_states(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ contractions
+    def energy(self, s: Any) -> Any:
+        """Total energy H(s): a float for s of shape (n,), an array (b,) for (b, n)."""
+        arr, single = self._states(s)
+        e, _ = self._couplings.energy_and_fields(arr, False)
+        return float(e[0]) if single else e
+
+    def energy_and_gradient(self, s: Any) -> tuple[Any, np.ndarray]:
+        """Energy and Euclidean gradient dH/ds, from one pass over the couplings."""
+        arr, single = self._states(s)
+        e, fields = self._couplings.energy_and_fields(arr, True)
+        g = np.negative(fields)
+        return (float(e[0]), g[0]) if single else (e, g)
+
+    def gradient(self, s: Any) -> np.ndarray:
+        """Euclidean gradient dH/ds, same shape as s, in the model's dtype."""
+        return self.energy_and_gradient(s)[1]
+
+    def local_fields(self, s: Any) -> np.ndarray:
+        """Local fields h = -dH/ds, same shape as s."""
+        arr, single = self._states(s)
+        _, fields = self._couplings.energy_and_fields(arr, True)
+        return fields[0] if single else fields
+
+    def hessian(self, s: Any) -> np.ndarray:
+        """Euclidean Hessian d^2H/ds ds^T (n, n), float64, at one configuration."""
+        arr, single = self._states(s, "state")
+        if not single:
+            raise ValueError("hessian takes one configuration of shape (n,); loop over a batch")
+        return np.negative(self._couplings.fields_jacobian(arr[0]))
+
+    def hessian_vector_product(self, s: Any, v: Any) -> np.ndarray:
+        """Euclidean Hessian times v, batched: s and v of shape (n,) or (b, n)."""
+        arr, single = self._states(s)
+        vec, vsingle = _validate.batch(v, self._n, "vectors")
+        if vec.shape != arr.shape or vsingle != single:
+            raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
+        out = np.negative(self._couplings.fields_jvp(arr, np.ascontiguousarray(vec, dtype=self._dtype)))
+        return out[0] if single else out
+
+    def tensors(self) -> dict[int, np.ndarray]:
+        """Dense symmetric tensors {p: T_p} (float64), as taken by ``from_tensors``.
+
+        For checks at small n only; refuses tensors above 2 GiB.
+        """
+        out: dict[int, np.ndarray] = {}
+        multiset = self._ensemble == "isotropic"
+        for block, degree in enumerate(self.degrees):
+            nbytes = 8 * self._n**degree
+            if nbytes > _MAX_DENSE_BYTES:
+                raise ValueError(
+                    f"the dense degree-{degree} tensor would take {nbytes:,} bytes (limit {_MAX_DENSE_BYTES:,}); "
+                    "tensors() is meant for small n"
+                )
+            out[degree] = dense_from_packed(self._couplings.values(block), self._n, degree, multiset)
+        return out
+
+    def packed_couplings(self, degree: int) -> np.ndarray:
+        """Copy of the stored couplings of one degree (c_p included), in storage order."""
+        if degree not in self._coefficients:
+            raise ValueError(f"the model has no degree {degree}; degrees are {self.degrees}")
+        return self._couplings.values(self.degrees.index(degree))

@@ -1,0 +1,121 @@
+"""Spherical p-spin model: s on the sphere |s|^2 = n."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import _seed, _validate
+from ._base import PSpinModel
+
+
+class SphericalPSpin(PSpinModel):
+    """Spherical (pure or mixed) p-spin model on the sphere |s|^2 = n.
+
+    Parameters
+    ----------
+    n : int
+        Number of spins (>= the largest degree).
+    p : int or mapping {int: float}, default 3
+        Degree of a pure model, or {p: c_p} for a mixed one with xi(q) = sum c_p^2 q^p.
+    seed : None, int, numpy SeedSequence or Generator
+        Seed of the couplings; the same seed gives bit-identical couplings whatever
+        the thread count.
+    dtype : {'float64', 'float32'}
+        Storage and arithmetic type of the couplings.
+    ensemble : {'distinct', 'isotropic'}
+        'distinct' stores i1<...<ip; 'isotropic' also stores repeated indices, with
+        variances making E[H(s)H(s')] = n xi(q)/2 exact at finite n (so the finite-n
+        Kac-Rice formulas hold exactly).
+
+    Notes
+    -----
+    Riemannian quantities are those of the sphere of radius sqrt(n): with
+    P = I - s s^T/n, grad_sph H = P grad H and Hess_sph H = P Hess H P - (s.grad H/n) P.
+    """
+
+    kind: ClassVar[str] = "spherical"
+    _ensembles: ClassVar[tuple[str, ...]] = ("distinct", "isotropic")
+
+    def __init__(
+        self,
+        n: int,
+        p: int | Mapping[int, float] = 3,
+        *,
+        seed: _seed.SeedLike = None,
+        dtype: Any = "float64",
+        ensemble: str = "distinct",
+    ) -> None:
+        super().__init__(n, p, seed=seed, dtype=dtype, ensemble=ensemble)
+
+    def _check_domain(self, arr: np.ndarray, what: str) -> None:
+        _validate.on_sphere(arr, self._n, self._dtype, what)
+
+    def _draw_states(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        x = rng.standard_normal(shape)
+        x *= np.sqrt(self._n) / np.linalg.norm(x, axis=-1, keepdims=True)
+        return x.astype(self._dtype)
+
+    def riemannian_gradient(self, s: Any) -> np.ndarray:
+        """Gradient on the sphere, P grad H with P = I - s s^T/n; same shape as s."""
+        g = self.gradient(s)
+        s_arr = np.asarray(s, dtype=g.dtype)
+        radial = np.sum(g * s_arr, axis=-1, keepdims=True) / self._n
+        return g - radial * s_arr
+
+    def _radial_curvature(self, s: np.ndarray, g: np.ndarray) -> float:
+        return float(np.dot(s.astype(np.float64), g.astype(np.float64)) / self._n)
+
+    def riemannian_hessian(self, s: Any) -> np.ndarray:
+        """Hessian on the sphere (n, n): P Hess H P - (s.grad H / n) P, float64.
+
+        Its kernel contains s; the other n-1 eigenvalues are those of
+        ``hessian_spectrum``.
+        """
+        s_arr = np.asarray(s)
+        hess = self.hessian(s_arr)
+        s64 = s_arr.astype(np.float64)
+        mu = self._radial_curvature(s64, self.gradient(s_arr))
+        proj = np.eye(self._n) - np.outer(s64, s64) / self._n
+        return proj @ hess @ proj - mu * proj
+
+    def hessian_spectrum(self, s: Any) -> np.ndarray:
+        """The n-1 eigenvalues of the Riemannian Hessian on the tangent space, ascending.
+
+        The tangent space is spanned by the last n-1 columns of the Householder
+        reflection that maps s to the first axis, so no spurious radial zero appears.
+        """
+        s_arr = np.asarray(s)
+        hess = self.hessian(s_arr)
+        s64 = s_arr.astype(np.float64)
+        mu = self._radial_curvature(s64, self.gradient(s_arr))
+        tangent = self._tangent_block(hess, s64)
+        return np.linalg.eigvalsh(tangent) - mu
+
+    def _tangent_block(self, mat: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Q^T M Q restricted to the tangent space, Q the Householder reflection of s."""
+        unit = s / np.linalg.norm(s)
+        u = unit.copy()
+        u[0] += 1.0 if unit[0] >= 0 else -1.0  # avoid cancellation
+        u /= np.linalg.norm(u)
+        mu = mat @ u
+        c = float(u @ mu)
+        # (I - 2uu^T) M (I - 2uu^T) = M - 2u(Mu)^T - 2(Mu)u^T + 4c uu^T
+        reflected = mat - 2.0 * np.outer(u, mu) - 2.0 * np.outer(mu, u) + 4.0 * c * np.outer(u, u)
+        return reflected[1:, 1:]
+
+    def riemannian_hessian_vector_product(self, s: Any, v: Any) -> np.ndarray:
+        """Riemannian Hessian times v, batched: P Hess H (P v) - (s.grad H/n) P v."""
+        arr, single = self._states(s)
+        vec, _ = _validate.batch(v, self._n, "vectors")
+        if vec.shape != arr.shape:
+            raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
+        s64 = arr.astype(np.float64)
+        vt = vec - np.sum(vec * s64, axis=1, keepdims=True) / self._n * s64
+        _, g = self.energy_and_gradient(arr)
+        hv = self.hessian_vector_product(arr, vt).astype(np.float64)
+        mu = np.sum(s64 * g, axis=1, keepdims=True) / self._n
+        out = hv - np.sum(hv * s64, axis=1, keepdims=True) / self._n * s64 - mu * vt
+        return out[0] if single else out
