@@ -1,0 +1,62 @@
+"""Analytic theory of mean-field spin-glass landscapes (pure Python: numpy + scipy).
+
+Convention (design.md): ``H(s) = -sum_p c_p sum_{i1<..<ip} J s..s`` with
+``Var J = p!/(2 N^(p-1))``, so ``E[H(s)H(s')] = N xi(q)/2``, ``xi(q) = sum_p c_p^2 q^p``.
+All energies are per spin (``e = H/N``) and temperatures are in the same units.
+Auffinger-Ben Arous-Cerny use ``E[HH'] = N q^p``: their energies and temperatures
+are ``sqrt(2)`` times ours; complexities agree.
+
+``p`` is an int >= 2 (pure model) or a mapping ``{degree: c_p}`` (mixture). Functions
+are vectorised over arrays of energies / temperatures and raise ValueError/TypeError
+on invalid input.
+
+Modules: :mod:`.spherical_landscape` (complexity, threshold, layers),
+:mod:`.kac_rice_finite_n` (exact finite-N counts), :mod:`.hessian` (semicircle),
+:mod:`.thermodynamics` (paramagnet, 1RSB, T_d, T_s, Sigma_eq), :mod:`.tap`,
+:mod:`.mixed` (covariance, Kac-Rice variational formula), :mod:`.ising`
+(SK, Tanaka-Edwards, Ising p-spin 1RSB, REM), :mod:`.landmarks`, :mod:`.plot`.
+"""
+
+from __future__ import annotations
+
+from .hessian import (
+    hessian_density,
+    hessian_semicircle,
+    index_fraction,
+    mean_inverse_eigenvalue,
+    mean_log_eigenvalue,
+    smallest_eigenvalue,
+)
+from .mixed import covariance_xi, kac_rice_parameters, mixed_threshold_energy, radial_multiplier
+from .spherical_landscape import (
+    complexity,
+    complexity_peak,
+    cumulative_complexity,
+    ground_state_energy,
+    layer_energy,
+    threshold_energy,
+)
+from .tap import (
+    tap_complexity,
+    tap_equilibrium_state,
+    tap_free_energy,
+    tap_max_temperature,
+    tap_overlap,
+    tap_stability_parameter,
+)
+from .thermodynamics import (
+    SPHERE_ENTROPY,
+    OneRSBSolution,
+    dynamical_plateau,
+    dynamical_temperature,
+    equilibrium_complexity,
+    ground_state_energy_1rsb,
+    one_rsb_solution,
+    paramagnetic_energy,
+    paramagnetic_entropy,
+    paramagnetic_free_energy,
+    static_overlap,
+    static_temperature,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_") and name != "annotations"]
