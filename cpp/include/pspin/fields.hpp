@@ -12,6 +12,7 @@
 
 #include "pspin/couplings.hpp"
 #include "pspin/row_products.hpp"
+#include "pspin/simd.hpp"
 #include "pspin/task_reduce.hpp"
 
 namespace pspin {
@@ -81,82 +82,111 @@ void fields_task_single(const DegreeBlock<T>& blk, const Task& task, const T* s,
   *energy += e;
 }
 
-// B > 1 (padded to a multiple of W): vectorise across the batch; the row
-// accumulators of a W-chunk stay in registers while the row streams by.
-template <class T, int W, bool Grad>
+// Sweep of R consecutive rows of one run over NC SIMD vectors of batch lanes
+// starting at lane c0. Row r starts at last index lo + r, so the first R-1
+// indices are ragged. Each S and G vector loaded serves R rows: G traffic per
+// coupling falls as 1/R, and the 2R*NC accumulators and products stay in registers.
+template <class T, int R, int NC, bool Grad>
+inline void sweep_rows(const T* const* jk, int lo, int n, const T* S, T* G, int B, int c0,
+                       const T* const* full, T* const* racc) {
+  using V = typename Simd<T>::vec;
+  using U = typename Simd<T>::uvec;
+  constexpr int W = Simd<T>::width;
+  V f[R][NC], r[R][NC];
+  for (int i = 0; i < R; ++i)
+    for (int q = 0; q < NC; ++q) {
+      f[i][q] = *reinterpret_cast<const U*>(full[i] + c0 + q * W);
+      r[i][q] = V{} ;
+    }
+  const int ragged_end = std::min(n, lo + R - 1);
+  for (int k = lo; k < ragged_end; ++k) {
+    const U* sk = reinterpret_cast<const U*>(S + std::size_t(k) * B + c0);
+    U* gk = reinterpret_cast<U*>(G + std::size_t(k) * B + c0);
+    for (int i = 0; i < R; ++i) {
+      if (i > k - lo) continue;
+      const T a = jk[i][k];
+      for (int q = 0; q < NC; ++q) {
+        r[i][q] += a * sk[q];
+        if (Grad) gk[q] += a * f[i][q];
+      }
+    }
+  }
+  for (int k = ragged_end; k < n; ++k) {
+    const U* sk = reinterpret_cast<const U*>(S + std::size_t(k) * B + c0);
+    U* gk = reinterpret_cast<U*>(G + std::size_t(k) * B + c0);
+    T a[R];
+    for (int i = 0; i < R; ++i) a[i] = jk[i][k];
+    for (int q = 0; q < NC; ++q) {
+      const V s = sk[q];
+      V g = Grad ? V(gk[q]) : V{};
+      for (int i = 0; i < R; ++i) {
+        r[i][q] += a[i] * s;
+        if (Grad) g += a[i] * f[i][q];
+      }
+      if (Grad) gk[q] = g;
+    }
+  }
+  for (int i = 0; i < R; ++i)
+    for (int q = 0; q < NC; ++q) *reinterpret_cast<U*>(racc[i] + c0 + q * W) = r[i][q];
+}
+
+template <class T, int R, bool Grad>
+inline void sweep_rows_all_lanes(const T* const* jk, int lo, int n, const T* S, T* G, int B, const T* const* full,
+                                 T* const* racc) {
+  constexpr int W = Simd<T>::width;
+  int c = 0;
+  if (R <= 4) for (; c + 2 * W <= B; c += 2 * W) sweep_rows<T, R, 2, Grad>(jk, lo, n, S, G, B, c, full, racc);
+  for (; c < B; c += W) sweep_rows<T, R, 1, Grad>(jk, lo, n, S, G, B, c, full, racc);
+}
+
+// B > 1 (padded to a multiple of the SIMD width): vectorise across the batch,
+// sweeping up to four rows of a run together.
+template <class T, bool Grad>
 void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S, int B, T* G,
                          double* energy) {
+  constexpr int kRows = 8;
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
-  RowScratch<T> w(len, B);
+  std::vector<T> leave(std::size_t(kRows) * len * B), full(std::size_t(kRows) * B), racc(std::size_t(kRows) * B);
+  int prefixes[kRows][kMaxDegree];
+  const T* jk[kRows];
+  const T* fp[kRows];
+  T* rp[kRows];
   RowCursor row(L, task.first_begin, task.first_end);
   while (row.valid()) {
     const int lo = row.lo();
-    const T* jak = J + row.offset - lo;
-    prefix_products(row.prefix, len, S, B, B, w.leave_a.data(), w.full_a.data());
-    const bool pair = row.next_in_run();
-    const T* jbk = jak + (n - lo) - 1;  // row B's value at last index k is jbk[k]
-    if (pair) {
-      std::copy(row.prefix, row.prefix + len, w.prefix_b);
-      ++w.prefix_b[len - 1];
-      prefix_products(w.prefix_b, len, S, B, B, w.leave_b.data(), w.full_b.data());
+    int rows = 0;
+    for (bool more = true; more && rows < kRows; ++rows) {
+      more = row.next_in_run();
+      std::copy(row.prefix, row.prefix + len, prefixes[rows]);
+      jk[rows] = J + row.offset - (lo + rows);
+      fp[rows] = &full[std::size_t(rows) * B];
+      rp[rows] = &racc[std::size_t(rows) * B];
+      prefix_products(prefixes[rows], len, S, B, B, &leave[std::size_t(rows) * len * B], &full[std::size_t(rows) * B]);
+      row.advance();
     }
-    for (int c = 0; c < B; c += W) {
-      T fa[W], fb[W], ra[W], rb[W];
-      for (int v = 0; v < W; ++v) {
-        fa[v] = w.full_a[c + v];
-        fb[v] = pair ? w.full_b[c + v] : T(0);
-        ra[v] = T(0);
-        rb[v] = T(0);
-      }
-      int k = lo;
-      if (pair) {
-        const T a = jak[lo];
-        const T* sk = S + std::size_t(lo) * B + c;
-        T* gk = G + std::size_t(lo) * B + c;
-        for (int v = 0; v < W; ++v) {
-          ra[v] += a * sk[v];
-          if (Grad) gk[v] += a * fa[v];
-        }
-        for (k = lo + 1; k < n; ++k) {
-          const T a2 = jak[k], b2 = jbk[k];
-          const T* sk2 = S + std::size_t(k) * B + c;
-          T* gk2 = G + std::size_t(k) * B + c;
-#pragma omp simd
-          for (int v = 0; v < W; ++v) {
-            ra[v] += a2 * sk2[v];
-            rb[v] += b2 * sk2[v];
-            if (Grad) gk2[v] += a2 * fa[v] + b2 * fb[v];
-          }
-        }
-      } else {
-        for (; k < n; ++k) {
-          const T a = jak[k];
-          const T* sk = S + std::size_t(k) * B + c;
-          T* gk = G + std::size_t(k) * B + c;
-#pragma omp simd
-          for (int v = 0; v < W; ++v) {
-            ra[v] += a * sk[v];
-            if (Grad) gk[v] += a * fa[v];
-          }
-        }
-      }
+    switch (rows) {
+      case 8: sweep_rows_all_lanes<T, 8, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      case 7: sweep_rows_all_lanes<T, 7, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      case 6: sweep_rows_all_lanes<T, 6, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      case 5: sweep_rows_all_lanes<T, 5, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      case 4: sweep_rows_all_lanes<T, 4, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      case 3: sweep_rows_all_lanes<T, 3, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      case 2: sweep_rows_all_lanes<T, 2, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+      default: sweep_rows_all_lanes<T, 1, Grad>(jk, lo, n, S, G, B, fp, rp); break;
+    }
+    for (int i = 0; i < rows; ++i) {
+      const T* rr = rp[i];
       if (Grad)
         for (int m = 0; m < len; ++m) {
-          T* ga = G + std::size_t(row.prefix[m]) * B + c;
-          const T* la = w.leave_a.data() + m * B + c;
-          for (int v = 0; v < W; ++v) ga[v] += ra[v] * la[v];
-          if (pair) {
-            T* gb = G + std::size_t(w.prefix_b[m]) * B + c;
-            const T* lb = w.leave_b.data() + m * B + c;
-            for (int v = 0; v < W; ++v) gb[v] += rb[v] * lb[v];
-          }
+          T* gm = G + std::size_t(prefixes[i][m]) * B;
+          const T* lm = &leave[(std::size_t(i) * len + m) * B];
+          for (int v = 0; v < B; ++v) gm[v] += rr[v] * lm[v];
         }
-      for (int v = 0; v < W; ++v) energy[c + v] += double(fa[v]) * double(ra[v]) + double(fb[v]) * double(rb[v]);
+      const T* fr = fp[i];
+      for (int v = 0; v < B; ++v) energy[v] += double(fr[v]) * double(rr[v]);
     }
-    row.advance();
-    if (pair) row.advance();
   }
 }
 
@@ -164,7 +194,7 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
 
 // SIMD chunk of the batch loop: one 512-bit register.
 template <class T>
-constexpr int batch_chunk() { return 64 / int(sizeof(T)); }
+constexpr int batch_chunk() { return Simd<T>::width; }
 
 // Round a batch size up to what the batched kernel needs.
 template <class T>
@@ -191,13 +221,12 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
     const auto& blk = C.block(task.block);
     T* g = grad ? gbuf.data() + std::size_t(t) * n * B : nullptr;
     double* e = ebuf.data() + std::size_t(t) * B;
-    constexpr int W = batch_chunk<T>();
     if (B == 1) {
       if (grad) detail::fields_task_single<T, true>(blk, task, X, g, e);
       else detail::fields_task_single<T, false>(blk, task, X, g, e);
     } else {
-      if (grad) detail::fields_task_batched<T, W, true>(blk, task, X, B, g, e);
-      else detail::fields_task_batched<T, W, false>(blk, task, X, B, g, e);
+      if (grad) detail::fields_task_batched<T, true>(blk, task, X, B, g, e);
+      else detail::fields_task_batched<T, false>(blk, task, X, B, g, e);
     }
   }
   for (int b = 0; b < B; ++b) {
