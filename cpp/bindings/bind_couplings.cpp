@@ -1,7 +1,6 @@
 // Couplings and their contractions. Shapes and dtypes are validated in Python
 // (python/pspin/_validate.py); the checks here only keep bad calls from crashing.
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -42,19 +41,17 @@ template <class T>
 void bind_one(py::module_& m, const char* name) {
   using C = pspin::Couplings<T>;
   py::class_<C>(m, name)
-      .def(py::init([](int n, std::vector<int> degrees, std::vector<double> coefficients, bool multiset,
-                       std::optional<std::uint64_t> seed) {
+      .def(py::init([](int n, std::vector<int> degrees, std::vector<double> coefficients, bool multiset) {
              py::gil_scoped_release release;
-             auto c = std::make_unique<C>(n, degrees, coefficients, multiset);
-             if (seed) {
-               c->generate(*seed);
-             } else {
-               for (int b = 0; b < c->n_blocks(); ++b)
-                 std::memset(c->block(b).values.get(), 0, c->block(b).size() * sizeof(T));
-             }
-             return c;
+             return std::make_unique<C>(n, degrees, coefficients, multiset);
            }),
-           py::arg("n"), py::arg("degrees"), py::arg("coefficients"), py::arg("multiset"), py::arg("seed"))
+           py::arg("n"), py::arg("degrees"), py::arg("coefficients"), py::arg("multiset"),
+           "Uninitialised storage: fill with generate() over all tasks, or set_values().")
+      .def("generate", [](C& c, std::uint64_t seed, int task_begin, int task_end) {
+             py::gil_scoped_release release;
+             c.generate(seed, task_begin, task_end);
+           }, py::arg("seed"), py::arg("task_begin"), py::arg("task_end"),
+           "Gaussian couplings of tasks [task_begin, task_end) from the 64-bit key seed.")
       .def_property_readonly("n", &C::n)
       .def_property_readonly("multiset", &C::multiset)
       .def_property_readonly("n_values", &C::n_values)

@@ -69,14 +69,17 @@ class Couplings {
     return total;
   }
 
-  // Gaussian couplings with E[H(s)H(s')] = n xi(s.s'/n) / 2, xi(q) = sum_p c_p^2 q^p.
-  // Value number e of degree p is the (e % 2)-th normal of Philox pair e / 2 in
-  // stream p: the same for every thread layout.
-  void generate(std::uint64_t seed) {
+  // Gaussian couplings with E[H(s)H(s')] = n xi(s.s'/n) / 2, xi(q) = sum_p c_p^2 q^p,
+  // for tasks [task_begin, task_end) (callers fill all tasks, in slices they can
+  // interrupt between). Value number e of degree p is the (e % 2)-th normal of
+  // Philox pair e / 2 in stream p: the same for every thread layout and slicing.
+  void generate(std::uint64_t seed, int task_begin, int task_end) {
+    if (task_begin < 0 || task_end > int(tasks_.size()) || task_begin > task_end)
+      throw std::out_of_range("task range out of bounds");
     const Philox4x32Key key = philox_key(seed);
-    const double work = double(n_values()) * 30.0;
+    const double work = double(n_values()) * 30.0 * (task_end - task_begin) / double(tasks_.size());
 #pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
-    for (int t = 0; t < int(tasks_.size()); ++t) fill_task(tasks_[t], key);
+    for (int t = task_begin; t < task_end; ++t) fill_task(tasks_[t], key);
   }
 
  private:

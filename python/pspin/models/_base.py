@@ -51,9 +51,21 @@ class PSpinModel:
         nbytes = n_values * self._dtype.itemsize
         require_memory(nbytes, f"the couplings of this model (n = {self._n}, degrees {list(spec)}, {self._dtype})")
         cls = _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
-        key = _seed.key64(self._seed_sequence, _seed.COUPLINGS) if generate else None
-        self._couplings = cls(self._n, list(spec), list(spec.values()), multiset, key)
+        self._couplings = cls(self._n, list(spec), list(spec.values()), multiset)
+        if generate:
+            self._generate_couplings(_seed.key64(self._seed_sequence, _seed.COUPLINGS))
+        else:
+            for block, degree in enumerate(spec):
+                self._couplings.set_values(block, np.zeros(tuple_count(self._n, degree, multiset), self._dtype))
         self._state_rng = _seed.child_generator(self._seed_sequence, _seed.STATES)
+
+    def _generate_couplings(self, key: int) -> None:
+        # Slices of about one task per thread keep each GIL-free call short, so
+        # Ctrl-C interrupts a multi-gigabyte build within about a second.
+        n_tasks = self._couplings.n_tasks
+        step = max(1, _core.max_threads())
+        for begin in range(0, n_tasks, step):
+            self._couplings.generate(key, begin, min(n_tasks, begin + step))
 
     @classmethod
     def from_tensors(
