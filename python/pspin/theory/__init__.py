@@ -27,6 +27,24 @@ from .hessian import (
     mean_log_eigenvalue,
     smallest_eigenvalue,
 )
+from .ising import (
+    SK_CRITICAL_TEMPERATURE,
+    expected_one_flip_stable,
+    ising_dynamical_temperature,
+    ising_equilibrium_complexity,
+    ising_ground_state_energy_1rsb,
+    ising_paramagnetic_free_energy,
+    ising_static_temperature,
+    one_flip_stable_complexity,
+    one_flip_stable_typical_energy,
+    rem_critical_temperature,
+    rem_entropy,
+    rem_ground_state_energy,
+    sk_ground_state_energy,
+    sk_replica_symmetric_ground_state_energy,
+)
+from .kac_rice_finite_n import KacRiceCount, expected_critical_points, expected_critical_points_by_index
+from .landmarks import format_landmarks, landmarks
 from .mixed import covariance_xi, kac_rice_parameters, mixed_threshold_energy, radial_multiplier
 from .spherical_landscape import (
     complexity,
@@ -59,4 +77,66 @@ from .thermodynamics import (
     static_temperature,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_") and name != "annotations"]
+__all__ = [
+    # spherical landscape (T = 0)
+    "threshold_energy",
+    "ground_state_energy",
+    "layer_energy",
+    "complexity",
+    "cumulative_complexity",
+    "complexity_peak",
+    # finite-N Kac-Rice
+    "expected_critical_points",
+    "expected_critical_points_by_index",
+    "KacRiceCount",
+    # Hessian
+    "hessian_semicircle",
+    "hessian_density",
+    "index_fraction",
+    "smallest_eigenvalue",
+    "mean_log_eigenvalue",
+    "mean_inverse_eigenvalue",
+    # thermodynamics
+    "SPHERE_ENTROPY",
+    "paramagnetic_free_energy",
+    "paramagnetic_energy",
+    "paramagnetic_entropy",
+    "dynamical_temperature",
+    "dynamical_plateau",
+    "static_temperature",
+    "static_overlap",
+    "equilibrium_complexity",
+    "one_rsb_solution",
+    "OneRSBSolution",
+    "ground_state_energy_1rsb",
+    # TAP
+    "tap_stability_parameter",
+    "tap_overlap",
+    "tap_max_temperature",
+    "tap_free_energy",
+    "tap_complexity",
+    "tap_equilibrium_state",
+    # mixed models
+    "covariance_xi",
+    "kac_rice_parameters",
+    "mixed_threshold_energy",
+    "radial_multiplier",
+    # Ising
+    "SK_CRITICAL_TEMPERATURE",
+    "sk_ground_state_energy",
+    "sk_replica_symmetric_ground_state_energy",
+    "one_flip_stable_complexity",
+    "one_flip_stable_typical_energy",
+    "expected_one_flip_stable",
+    "ising_paramagnetic_free_energy",
+    "ising_dynamical_temperature",
+    "ising_static_temperature",
+    "ising_equilibrium_complexity",
+    "ising_ground_state_energy_1rsb",
+    "rem_critical_temperature",
+    "rem_ground_state_energy",
+    "rem_entropy",
+    # tables
+    "landmarks",
+    "format_landmarks",
+]

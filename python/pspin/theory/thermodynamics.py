@@ -127,6 +127,8 @@ def dynamical_plateau(p: ModelSpec) -> float:
 def _m1_overlap(T: float, model: Mixture, q_d: float) -> float:
     """Largest root q of ``beta^2 nu'(q)(1-q) = q`` (the stable m=1 branch), T <= T_d."""
     T2 = T * T
+    if _m1_temperature_sq(q_d, model) <= T2:
+        return q_d  # at T_d itself (q_d is a numerical maximiser for mixtures)
     return brentq(lambda q: _m1_temperature_sq(q, model) - T2, q_d, 1.0 - 1e-15, xtol=1e-15, rtol=1e-15)
 
 

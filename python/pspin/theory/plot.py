@@ -1,0 +1,61 @@
+"""Plots of the theory curves (needs matplotlib, the ``plot`` extra; imported lazily)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ._validate import ModelSpec, as_mixture
+from .spherical_landscape import complexity, ground_state_energy, threshold_energy
+
+__all__ = ["plot_complexity"]
+
+
+def plot_complexity(p: ModelSpec, ax: Optional[Any] = None, *, indices: tuple[int, ...] = (0, 1, 2),
+                    num: int = 400) -> Any:
+    """Draw the complexity densities ``Sigma_k(e)`` (k in ``indices``) and ``Sigma(e)`` (all indices).
+
+    The ground-state and threshold energies are marked by vertical lines.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Spherical model.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when None.
+    indices : tuple of int
+        Morse indices to draw.
+    num : int
+        Number of energies.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plot_complexity needs matplotlib: pip install 'pspin[plot]'") from exc
+    model = as_mixture(p)
+    e_gs, e_th = ground_state_energy(model), threshold_energy(model)
+    if ax is None:
+        _, ax = plt.subplots()
+    span = e_th - e_gs
+    e = np.linspace(e_gs - 0.5 * span - 0.02, 0.25 * abs(e_th), num)
+    ax.plot(e, complexity(e, model), color="k", label="all indices")
+    for k in indices:
+        sigma = np.asarray(complexity(e, model, k), dtype=float)
+        ax.plot(e, np.where(np.isfinite(sigma), sigma, np.nan), label=f"index {k}")
+    top = float(complexity(0.0, model))
+    ax.set_ylim(-0.15 * top, 1.05 * top)  # the index-k curves plunge below e_gs
+    ax.axvline(e_gs, color="grey", ls="--", lw=0.8)
+    ax.axvline(e_th, color="grey", ls=":", lw=0.8)
+    ax.axhline(0.0, color="grey", lw=0.5)
+    ax.annotate("$e_{gs}$", (e_gs, 0.0), textcoords="offset points", xytext=(2, 4))
+    ax.annotate("$e_{th}$", (e_th, 0.0), textcoords="offset points", xytext=(2, 4))
+    ax.set_xlabel("energy per spin $e$")
+    ax.set_ylabel(r"complexity $\Sigma(e)$")
+    ax.set_title(f"annealed complexity, spherical {model.label}")
+    ax.legend(loc="best", fontsize="small")
+    return ax
