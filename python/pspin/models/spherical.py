@@ -109,8 +109,8 @@ class SphericalPSpin(PSpinModel):
     def riemannian_hessian_vector_product(self, s: Any, v: Any) -> np.ndarray:
         """Riemannian Hessian times v, batched: P Hess H (P v) - (s.grad H/n) P v."""
         arr, single = self._states(s)
-        vec, _ = _validate.batch(v, self._n, "vectors")
-        if vec.shape != arr.shape:
+        vec, vsingle = _validate.batch(v, self._n, "vectors")
+        if vec.shape != arr.shape or vsingle != single:
             raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
         s64 = arr.astype(np.float64)
         vt = vec - np.sum(vec * s64, axis=1, keepdims=True) / self._n * s64
