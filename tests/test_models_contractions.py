@@ -278,21 +278,26 @@ def test_packed_couplings_define_the_hamiltonian(cls, p, ensemble, dtype, sphere
     assert_within(model.energy(states), energy, scale, bound(model), "energy from packed couplings")
 
 
-@pytest.mark.parametrize("p", [5, 6, 7, 10, 16])
-@pytest.mark.parametrize("cls", [pspin.SphericalPSpin, pspin.IsingPSpin])
-def test_high_degrees_against_packed_sum(cls, p, sphere_states):
-    """Degrees above 4 (dense tensors too large): energy and gradient from the tuple sum."""
-    n = p + 4
-    model = cls(n, p, seed=p)
+HIGH = [(cls, p, extra, None) for cls in (pspin.SphericalPSpin, pspin.IsingPSpin)
+        for p in (2, 5, 6, 7, 10, 16) for extra in (0, 4)]
+HIGH += [(pspin.SphericalPSpin, p, extra, "isotropic") for p in (2, 3, 5, 6) for extra in (0, 3)]
+
+
+@pytest.mark.parametrize(("cls", "p", "extra", "ensemble"), HIGH,
+                         ids=[f"{c.__name__[:4]}-p{p}-n{p + e}-{ens or 'distinct'}" for c, p, e, ens in HIGH])
+def test_high_degrees_and_n_equal_p_against_packed_sum(cls, p, extra, ensemble, sphere_states):
+    """Degrees above 4 (dense tensors too large) and n = p: energy and gradient from the tuple sum."""
+    n = p + extra
+    model = cls(n, p, seed=p, **({} if ensemble is None else {"ensemble": ensemble}))
     rng = np.random.default_rng(p)
     states = states_for(model, rng, 3, sphere_states)
-    idx = _tuples(n, p, False)
+    idx = _tuples(n, p, ensemble == "isotropic")
     packed = model.packed_couplings(p)
     prods = np.prod(states[:, idx], axis=2)  # (b, m)
     energy = -(packed[None, :] * prods).sum(axis=1)
     grad = np.zeros_like(states)
     for b in range(len(states)):
-        for k in range(p):  # d/ds_i of prod over t = prod over t without i
+        for k in range(p):  # d/ds_i of prod over t = sum over positions of i in t of the others
             others = np.prod(states[b][np.delete(idx, k, axis=1)], axis=1)
             np.add.at(grad[b], idx[:, k], -packed * others)
     escale = (np.abs(packed)[None, :] * np.abs(prods)).sum(axis=1)
