@@ -99,23 +99,32 @@ void bind_one(py::module_& m, const char* name) {
              return py::make_tuple(energies, fields);
            }, py::arg("states"), py::arg("want_fields"),
            "Energies H (b,) and, if asked, local fields -dH/ds (b, n) in one pass.")
-      .def("fields_jvp", [](const C& c, const Array<T>& s, const Array<T>& v) {
+      .def("fields_jvp", [](const C& c, const Array<T>& s, const Array<T>& v, bool want_fields) {
              const int n = c.n();
              const int b = batch_size(s, n, "states");
              if (batch_size(v, n, "vectors") != b) throw std::invalid_argument("states and vectors differ in batch size");
-             const int B = b;  // the JVP kernel needs no padding
              Array<T> out({py::ssize_t(b), py::ssize_t(n)});
+             py::object fields = py::none();
              T* op = out.mutable_data();
+             T* fp = nullptr;
+             if (want_fields) {
+               Array<T> f({py::ssize_t(b), py::ssize_t(n)});
+               fp = f.mutable_data();
+               fields = f;
+             }
              {
                py::gil_scoped_release release;
-               auto x = to_spin_major(s.data(), b, n, B);
-               auto y = to_spin_major(v.data(), b, n, B);
-               std::vector<T> r(std::size_t(n) * B);
-               pspin::fields_jvp(c, x.data(), y.data(), B, r.data());
-               from_spin_major(r, b, n, B, op);
+               // The JVP kernel needs no padding of the batch.
+               auto x = to_spin_major(s.data(), b, n, b);
+               auto y = to_spin_major(v.data(), b, n, b);
+               std::vector<T> r(std::size_t(n) * b), f(want_fields ? std::size_t(n) * b : 0);
+               pspin::fields_jvp(c, x.data(), y.data(), b, r.data(), want_fields ? f.data() : nullptr);
+               from_spin_major(r, b, n, b, op);
+               if (want_fields) from_spin_major(f, b, n, b, fp);
              }
-             return out;
-           }, py::arg("states"), py::arg("vectors"), "Directional derivative of the fields (b, n).")
+             return py::make_tuple(out, fields);
+           }, py::arg("states"), py::arg("vectors"), py::arg("want_fields") = false,
+           "Directional derivative of the fields (b, n), and the fields if asked, in one pass.")
       .def("fields_jacobian", [](const C& c, const Array<T>& s) {
              const int n = c.n();
              if (s.ndim() != 1 || s.shape(0) != n) throw std::invalid_argument("state must have shape (n,)");

@@ -29,8 +29,10 @@ void directional_prefix(const int* prefix, int len, const T* V, int B, const T* 
   }
 }
 
+// out: directional derivative of the fields along V; fields (optional): the fields
+// themselves, from the same sweep.
 template <class T>
-void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* V, int B, T* out) {
+void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* V, int B, T* out, T* fields) {
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
@@ -49,6 +51,7 @@ void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* 
         r1 += jk[k] * S[k];
         dr1 += jk[k] * V[k];
         out[k] += jk[k] * df;
+        if (fields) fields[k] += jk[k] * full[0];
       }
       r[0] = r1;
       dr[0] = dr1;
@@ -66,11 +69,20 @@ void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* 
           dr[b] += a * vk[b];
           ok[b] += a * dfull[b];
         }
+        if (fields) {
+          T* fk = fields + std::size_t(k) * B;
+#pragma omp simd
+          for (int b = 0; b < B; ++b) fk[b] += a * full[b];
+        }
       }
     }
     for (int m = 0; m < len; ++m) {
       T* om = out + std::size_t(row.prefix[m]) * B;
       for (int b = 0; b < B; ++b) om[b] += dr[b] * leave[m * B + b] + r[b] * dleave[m * B + b];
+      if (fields) {
+        T* fm = fields + std::size_t(row.prefix[m]) * B;
+        for (int b = 0; b < B; ++b) fm[b] += r[b] * leave[m * B + b];
+      }
     }
   }
 }
@@ -103,17 +115,25 @@ void hessian_task(const DegreeBlock<T>& blk, const Task& task, const T* s, doubl
 
 }  // namespace detail
 
-// Directional derivative of the fields along V, for a spin-major batch (n x B).
+// Directional derivative of the fields along V, for a spin-major batch (n x B),
+// and optionally the fields themselves from the same pass.
 template <class T>
-void fields_jvp(const Couplings<T>& C, const T* S, const T* V, int B, T* out) {
+void fields_jvp(const Couplings<T>& C, const T* S, const T* V, int B, T* out, T* fields_out = nullptr) {
   const int n = C.n();
   const auto& tasks = C.tasks();
   const int n_tasks = int(tasks.size());
-  std::vector<T> buf(std::size_t(n_tasks) * n * B, T(0));
+  const std::size_t nb = std::size_t(n) * B;
+  const std::size_t per_task = fields_out ? 2 * nb : nb;  // [jvp | fields] per task
+  std::vector<T> buf(n_tasks * per_task, T(0));
 #pragma omp parallel for schedule(dynamic, 1) if (double(C.n_values()) * B > kMinParallelWork)
-  for (int t = 0; t < n_tasks; ++t)
-    detail::hvp_task(C.block(tasks[t].block), tasks[t], S, V, B, buf.data() + std::size_t(t) * n * B);
-  reduce_task_buffers(buf, n_tasks, std::size_t(n) * B, out);
+  for (int t = 0; t < n_tasks; ++t) {
+    T* base = buf.data() + t * per_task;
+    detail::hvp_task(C.block(tasks[t].block), tasks[t], S, V, B, base, fields_out ? base + nb : nullptr);
+  }
+  std::vector<T> reduced(per_task);
+  reduce_task_buffers(buf, n_tasks, per_task, reduced.data());
+  std::copy(reduced.begin(), reduced.begin() + nb, out);
+  if (fields_out) std::copy(reduced.begin() + nb, reduced.end(), fields_out);
 }
 
 // Jacobian of the fields at one configuration s, dense n x n in double.

@@ -235,7 +235,8 @@ class PSpinModel:
         vec, vsingle = _validate.batch(v, self._n, "vectors")
         if vec.shape != arr.shape or vsingle != single:
             raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
-        out = np.negative(self._couplings.fields_jvp(arr, np.ascontiguousarray(vec, dtype=self._dtype)))
+        jvp, _ = self._couplings.fields_jvp(arr, np.ascontiguousarray(vec, dtype=self._dtype), False)
+        out = np.negative(jvp)
         return out[0] if single else out
 
     def tensors(self) -> dict[int, np.ndarray]:

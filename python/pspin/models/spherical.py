@@ -114,8 +114,8 @@ class SphericalPSpin(PSpinModel):
             raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
         s64 = arr.astype(np.float64)
         vt = vec - np.sum(vec * s64, axis=1, keepdims=True) / self._n * s64
-        _, g = self.energy_and_gradient(arr)
-        hv = self.hessian_vector_product(arr, vt).astype(np.float64)
-        mu = np.sum(s64 * g, axis=1, keepdims=True) / self._n
+        jvp, fields = self._couplings.fields_jvp(arr, np.ascontiguousarray(vt, dtype=self._dtype), True)
+        hv = -jvp.astype(np.float64)
+        mu = -np.sum(s64 * fields, axis=1, keepdims=True) / self._n
         out = hv - np.sum(hv * s64, axis=1, keepdims=True) / self._n * s64 - mu * vt
         return out[0] if single else out
