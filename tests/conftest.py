@@ -6,7 +6,6 @@ Everything here is an independent reference (numpy only), never pspin's own code
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import subprocess
 import sys
@@ -16,7 +15,9 @@ import numpy as np
 import pytest
 
 
-def _symmetric_tensor(rng: np.random.Generator, n: int, p: int, *, repeated: bool = False) -> np.ndarray:
+def _symmetric_tensor(
+    rng: np.random.Generator, n: int, p: int, *, repeated: bool = False
+) -> np.ndarray:
     """A random symmetric tensor with p axes of length n (float64).
 
     One standard normal value per index set, written to all p! orderings. Entries with
@@ -57,6 +58,7 @@ def _run_python(code: str, env_update: dict[str, str] | None = None, timeout: fl
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
         capture_output=True,
+        check=False,
         text=True,
         timeout=timeout,
     )

@@ -17,12 +17,21 @@ import pspin
 def test_version_matches_installed_metadata():
     assert isinstance(pspin.__version__, str)
     assert pspin.__version__ == importlib.metadata.version("pspin")
-    assert re.fullmatch(r"\d+\.\d+(\.\d+)?([._-]?(a|b|rc|dev|post)\d*)*(\+[\w.]+)?", pspin.__version__)
+    assert re.fullmatch(
+        r"\d+\.\d+(\.\d+)?([._-]?(a|b|rc|dev|post)\d*)*(\+[\w.]+)?", pspin.__version__
+    )
 
 
 def test_public_names():
-    for name in ("SphericalPSpin", "IsingPSpin", "show_config", "set_num_threads", "get_num_threads", "threads",
-                 "__version__"):
+    for name in (
+        "SphericalPSpin",
+        "IsingPSpin",
+        "show_config",
+        "set_num_threads",
+        "get_num_threads",
+        "threads",
+        "__version__",
+    ):
         assert hasattr(pspin, name), name
         assert name in pspin.__all__
 
@@ -100,11 +109,14 @@ def test_set_num_threads_accepts_numpy_int():
 
 
 # --------------------------------------------------------------------------- model attributes
-@pytest.mark.parametrize(("cls", "kwargs", "multiset"), [
-    (pspin.SphericalPSpin, {}, False),
-    (pspin.SphericalPSpin, {"ensemble": "isotropic"}, True),
-    (pspin.IsingPSpin, {}, False),
-])
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "multiset"),
+    [
+        (pspin.SphericalPSpin, {}, False),
+        (pspin.SphericalPSpin, {"ensemble": "isotropic"}, True),
+        (pspin.IsingPSpin, {}, False),
+    ],
+)
 @pytest.mark.parametrize("dtype", ["float64", "float32", np.float32, np.dtype("float64")])
 def test_model_attributes(cls, kwargs, multiset, dtype):
     n, spec = 13, {4: 0.5, 2: 1.5}
@@ -138,7 +150,12 @@ def test_pure_model_coefficients_and_numpy_integer_arguments():
 
 def test_ising_has_no_riemannian_methods():
     m = pspin.IsingPSpin(6, 2, seed=0)
-    for name in ("riemannian_gradient", "riemannian_hessian", "hessian_spectrum", "riemannian_hessian_vector_product"):
+    for name in (
+        "riemannian_gradient",
+        "riemannian_hessian",
+        "hessian_spectrum",
+        "riemannian_hessian_vector_product",
+    ):
         assert not hasattr(m, name), name
     assert m.ensemble == "distinct"
 

@@ -32,7 +32,9 @@ def test_degree_out_of_range(cls, p):
 
 
 @pytest.mark.parametrize("cls", CLASSES)
-@pytest.mark.parametrize("p", [3.0, 2.5, True, "3", None, [3], np.float64(3.0), {3.0: 1.0}, {True: 1.0}])
+@pytest.mark.parametrize(
+    "p", [3.0, 2.5, True, "3", None, [3], np.float64(3.0), {3.0: 1.0}, {True: 1.0}]
+)
 def test_degree_not_an_int(cls, p):
     with pytest.raises(TypeError, match="degree|int"):
         cls(20, p, seed=0)
@@ -66,7 +68,9 @@ def test_n_not_an_int(cls, n):
 
 
 @pytest.mark.parametrize("cls", CLASSES)
-@pytest.mark.parametrize("dtype", ["float16", "int64", "complex128", "foo", np.int32, np.complex64, "float128", object])
+@pytest.mark.parametrize(
+    "dtype", ["float16", "int64", "complex128", "foo", np.int32, np.complex64, "float128", object]
+)
 def test_unknown_dtype(cls, dtype):
     with pytest.raises(ValueError, match="dtype"):
         cls(10, 3, seed=0, dtype=dtype)
@@ -94,16 +98,21 @@ def test_seed_of_wrong_type(cls, seed):
 
 
 def _bytes_in(message: str) -> list[int]:
-    return [int(x.replace(",", "").replace("_", "")) for x in re.findall(r"(\d[\d,_]*) bytes", message)]
+    return [
+        int(x.replace(",", "").replace("_", "")) for x in re.findall(r"(\d[\d,_]*) bytes", message)
+    ]
 
 
-@pytest.mark.parametrize(("cls", "n", "p", "kwargs", "count"), [
-    (Sph, 100_000, 3, {}, math.comb(100_000, 3)),
-    (Sph, 100_000, 3, {"dtype": "float32"}, math.comb(100_000, 3)),
-    (Sph, 100_000, 3, {"ensemble": "isotropic"}, math.comb(100_002, 3)),
-    (Ising, 5_000, 4, {}, math.comb(5_000, 4)),
-    (Sph, 3_000, {2: 1.0, 5: 1.0}, {}, math.comb(3_000, 2) + math.comb(3_000, 5)),
-])
+@pytest.mark.parametrize(
+    ("cls", "n", "p", "kwargs", "count"),
+    [
+        (Sph, 100_000, 3, {}, math.comb(100_000, 3)),
+        (Sph, 100_000, 3, {"dtype": "float32"}, math.comb(100_000, 3)),
+        (Sph, 100_000, 3, {"ensemble": "isotropic"}, math.comb(100_002, 3)),
+        (Ising, 5_000, 4, {}, math.comb(5_000, 4)),
+        (Sph, 3_000, {2: 1.0, 5: 1.0}, {}, math.comb(3_000, 2) + math.comb(3_000, 5)),
+    ],
+)
 def test_too_large_for_memory(cls, n, p, kwargs, count):
     itemsize = np.dtype(kwargs.get("dtype", "float64")).itemsize
     start = time.perf_counter()
@@ -136,8 +145,16 @@ def test_dense_tensors_refused_when_too_large():
 
 
 # --------------------------------------------------------------------------- states
-SPH_METHODS = ["energy", "gradient", "local_fields", "energy_and_gradient", "hessian", "riemannian_gradient",
-               "riemannian_hessian", "hessian_spectrum"]
+SPH_METHODS = [
+    "energy",
+    "gradient",
+    "local_fields",
+    "energy_and_gradient",
+    "hessian",
+    "riemannian_gradient",
+    "riemannian_hessian",
+    "hessian_spectrum",
+]
 ISING_METHODS = ["energy", "gradient", "local_fields", "energy_and_gradient", "hessian"]
 N = 7
 
@@ -293,9 +310,18 @@ def test_ising_hessian_takes_one_state(ising):
 
 
 @pytest.mark.parametrize("method", ["hessian_vector_product", "riemannian_hessian_vector_product"])
-@pytest.mark.parametrize(("s_shape", "v_shape"), [((N,), (N + 1,)), ((N,), (2, N)), ((3, N), (2, N)),
-                                                  ((3, N), (N,)), ((N,), (1, N)), ((1, N), (N,)),
-                                                  ((2, N), (2, N + 1))])
+@pytest.mark.parametrize(
+    ("s_shape", "v_shape"),
+    [
+        ((N,), (N + 1,)),
+        ((N,), (2, N)),
+        ((3, N), (2, N)),
+        ((3, N), (N,)),
+        ((N,), (1, N)),
+        ((1, N), (N,)),
+        ((2, N), (2, N + 1)),
+    ],
+)
 def test_hessian_vector_product_mismatched_shapes(sph, method, s_shape, v_shape):
     with pytest.raises(ValueError, match="shape"):
         getattr(sph, method)(_on_sphere(s_shape), np.ones(v_shape))
@@ -341,7 +367,13 @@ def test_packed_couplings_unknown_degree(sph):
 def _sym3(n, seed=0, repeated=False):
     rng = np.random.default_rng(seed)
     t = rng.standard_normal((n, n, n))
-    t = sum(np.transpose(t, p) for p in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]) / 6
+    t = (
+        sum(
+            np.transpose(t, p)
+            for p in [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+        )
+        / 6
+    )
     if not repeated:
         i, j, k = np.indices(t.shape)
         t[(i == j) | (j == k) | (i == k)] = 0.0
@@ -430,7 +462,7 @@ def test_from_tensors_bad_ensemble():
         Sph.from_tensors(_sym3(5), seed=3)
 
 
-# --------------------------------------------------------------------------- no crash on odd but valid input
+# ------------------------------------------------------------- odd but valid input: no crash
 def test_inputs_are_not_modified_and_views_work(sph):
     s = _on_sphere((6, 2 * N))[:, ::2]  # non-contiguous view, rows not on the sphere -> rescale
     s = s * np.sqrt(N) / np.linalg.norm(s, axis=1, keepdims=True)

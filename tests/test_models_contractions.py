@@ -52,7 +52,9 @@ def _contract(tensor: np.ndarray, states: np.ndarray, keep: int) -> np.ndarray:
     return np.einsum(subs, tensor, *([states] * (p - keep)), optimize=True)
 
 
-def ref_derivative(tensors: dict[int, np.ndarray], states: np.ndarray, order: int, *, absolute: bool = False):
+def ref_derivative(
+    tensors: dict[int, np.ndarray], states: np.ndarray, order: int, *, absolute: bool = False
+):
     """order 0: H (b,), 1: dH/ds (b, n), 2: Hessian (b, n, n), from dense tensors.
 
     With ``absolute`` the same sums of |terms| (the scale of the rounding-error bound).
@@ -71,7 +73,10 @@ def ref_derivative(tensors: dict[int, np.ndarray], states: np.ndarray, order: in
 
 def bound(model: pspin.SphericalPSpin | pspin.IsingPSpin) -> float:
     """Relative (to sum |terms|) forward-error bound (m + p + 2) * eps, see module doc."""
-    m = sum(math.comb(model.n + (p - 1 if model.ensemble == "isotropic" else 0), p) for p in model.degrees)
+    m = sum(
+        math.comb(model.n + (p - 1 if model.ensemble == "isotropic" else 0), p)
+        for p in model.degrees
+    )
     return (m + max(model.degrees) + 2) * float(np.finfo(model.dtype).eps)
 
 
@@ -83,7 +88,8 @@ def assert_within(got, ref, scale, rel, what):
     allowed = rel * np.asarray(scale) + 1e-300
     worst = np.unravel_index(np.argmax(err / allowed), err.shape) if err.size else ()
     assert np.all(err <= allowed), (
-        f"{what}: error {err[worst]:.3e} > allowed {np.broadcast_to(allowed, err.shape)[worst]:.3e} at {worst}"
+        f"{what}: error {err[worst]:.3e} > allowed "
+        f"{np.broadcast_to(allowed, err.shape)[worst]:.3e} at {worst}"
         f" (got {got[worst]!r}, expected {ref[worst]!r})"
     )
 
@@ -107,7 +113,11 @@ def check_against_tensors(model, tensors, states, vectors):
     h_scale = ref_derivative(tensors, states, 2, absolute=True)
 
     energy = model.energy(states)
-    assert isinstance(energy, np.ndarray) and energy.dtype == np.float64 and energy.shape == (len(states),)
+    assert (
+        isinstance(energy, np.ndarray)
+        and energy.dtype == np.float64
+        and energy.shape == (len(states),)
+    )
     assert_within(energy, e_ref, e_scale, rel, "energy (batched)")
 
     grad = model.gradient(states)
@@ -131,8 +141,16 @@ def check_against_tensors(model, tensors, states, vectors):
     hv_scale = np.einsum("bij,bj->bi", h_scale, np.abs(vectors))
     # one more product and n more terms than the Hessian entries
     hv_rel = rel + (model.n + 2) * float(np.finfo(model.dtype).eps)
-    assert_within(model.hessian_vector_product(states, vectors), hv_ref, hv_scale, hv_rel, "HVP (batched)")
-    assert_within(model.hessian_vector_product(states[0], vectors[0]), hv_ref[0], hv_scale[0], hv_rel, "HVP (one)")
+    assert_within(
+        model.hessian_vector_product(states, vectors), hv_ref, hv_scale, hv_rel, "HVP (batched)"
+    )
+    assert_within(
+        model.hessian_vector_product(states[0], vectors[0]),
+        hv_ref[0],
+        hv_scale[0],
+        hv_rel,
+        "HVP (one)",
+    )
 
 
 # --------------------------------------------------------------------------- cases
@@ -164,7 +182,11 @@ def test_from_own_tensors_spherical(name, spec, repeated, dtype, symmetric_tenso
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("name", "spec", "repeated"), [c for c in CASES if not c[2]], ids=[c[0] for c in CASES if not c[2]])
+@pytest.mark.parametrize(
+    ("name", "spec", "repeated"),
+    [c for c in CASES if not c[2]],
+    ids=[c[0] for c in CASES if not c[2]],
+)
 def test_from_own_tensors_ising(name, spec, repeated, dtype, symmetric_tensor, sphere_states):
     rng = np.random.default_rng(1 + zlib.crc32(name.encode()))
     n = 10
@@ -204,7 +226,9 @@ def test_generated_model_against_its_tensors(name, cls, p, ensemble, dtype, sphe
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("n", "p", "ensemble"), [(100, 3, "distinct"), (48, 4, "distinct"), (70, 3, "isotropic")])
+@pytest.mark.parametrize(
+    ("n", "p", "ensemble"), [(100, 3, "distinct"), (48, 4, "distinct"), (70, 3, "isotropic")]
+)
 def test_larger_models_several_tasks(n, p, ensemble, dtype, sphere_states):
     """Sizes with more than 2^17 couplings, so the kernels split the work into several tasks."""
     model = pspin.SphericalPSpin(n, p, seed=n + p, dtype=dtype, ensemble=ensemble)
@@ -212,18 +236,39 @@ def test_larger_models_several_tasks(n, p, ensemble, dtype, sphere_states):
     rng = np.random.default_rng(n)
     states = states_for(model, rng, 7, sphere_states)
     rel = bound(model)
-    assert_within(model.energy(states), ref_derivative(tensors, states, 0),
-                  ref_derivative(tensors, states, 0, absolute=True), rel, "energy")
-    assert_within(model.gradient(states), ref_derivative(tensors, states, 1),
-                  ref_derivative(tensors, states, 1, absolute=True), rel, "gradient")
+    assert_within(
+        model.energy(states),
+        ref_derivative(tensors, states, 0),
+        ref_derivative(tensors, states, 0, absolute=True),
+        rel,
+        "energy",
+    )
+    assert_within(
+        model.gradient(states),
+        ref_derivative(tensors, states, 1),
+        ref_derivative(tensors, states, 1, absolute=True),
+        rel,
+        "gradient",
+    )
     one = states[:1]
     h_ref = ref_derivative(tensors, one, 2)[0]
-    assert_within(model.hessian(one[0]), h_ref, ref_derivative(tensors, one, 2, absolute=True)[0], rel, "hessian")
+    assert_within(
+        model.hessian(one[0]),
+        h_ref,
+        ref_derivative(tensors, one, 2, absolute=True)[0],
+        rel,
+        "hessian",
+    )
     v = rng.standard_normal(states.shape).astype(dtype).astype(np.float64)
     hv_ref = np.einsum("bij,bj->bi", ref_derivative(tensors, states, 2), v)
     hv_scale = np.einsum("bij,bj->bi", ref_derivative(tensors, states, 2, absolute=True), np.abs(v))
-    assert_within(model.hessian_vector_product(states, v), hv_ref, hv_scale,
-                  rel + (n + 2) * float(np.finfo(model.dtype).eps), "HVP")
+    assert_within(
+        model.hessian_vector_product(states, v),
+        hv_ref,
+        hv_scale,
+        rel + (n + 2) * float(np.finfo(model.dtype).eps),
+        "HVP",
+    )
 
 
 # --------------------------------------------------------------------------- packed couplings
@@ -241,13 +286,16 @@ def _multiplicity_factorials(idx):
     return out
 
 
-@pytest.mark.parametrize(("cls", "p", "ensemble"), [
-    (pspin.SphericalPSpin, 3, "distinct"),
-    (pspin.SphericalPSpin, {2: 0.5, 3: 2.0}, "distinct"),
-    (pspin.SphericalPSpin, 3, "isotropic"),
-    (pspin.SphericalPSpin, {2: 1.5, 4: 0.5}, "isotropic"),
-    (pspin.IsingPSpin, 4, None),
-])
+@pytest.mark.parametrize(
+    ("cls", "p", "ensemble"),
+    [
+        (pspin.SphericalPSpin, 3, "distinct"),
+        (pspin.SphericalPSpin, {2: 0.5, 3: 2.0}, "distinct"),
+        (pspin.SphericalPSpin, 3, "isotropic"),
+        (pspin.SphericalPSpin, {2: 1.5, 4: 0.5}, "isotropic"),
+        (pspin.IsingPSpin, 4, None),
+    ],
+)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_packed_couplings_define_the_hamiltonian(cls, p, ensemble, dtype, sphere_states):
     """H(s) = -sum over stored tuples (lexicographic) of K_t prod_{i in t} s_i; tensors() agree."""
@@ -265,8 +313,12 @@ def test_packed_couplings_define_the_hamiltonian(cls, p, ensemble, dtype, sphere
         assert packed.dtype == model.dtype and packed.shape == (len(idx),)
         # dense entry at a tuple = K_t * prod m_i!  (so that (1/p!) sum over orderings gives K_t)
         # (exact for distinct tuples; x * 6 / 6 may move one ulp for repeated ones)
-        np.testing.assert_allclose(tensors[d][tuple(idx.T)] / _multiplicity_factorials(idx),
-                                   packed.astype(np.float64), rtol=0 if not multiset else 2.3e-16, atol=0)
+        np.testing.assert_allclose(
+            tensors[d][tuple(idx.T)] / _multiplicity_factorials(idx),
+            packed.astype(np.float64),
+            rtol=0 if not multiset else 2.3e-16,
+            atol=0,
+        )
         if not multiset:
             mask = np.ones(tensors[d].shape, dtype=bool)
             for perm in itertools.permutations(range(d)):
@@ -278,15 +330,22 @@ def test_packed_couplings_define_the_hamiltonian(cls, p, ensemble, dtype, sphere
     assert_within(model.energy(states), energy, scale, bound(model), "energy from packed couplings")
 
 
-HIGH = [(cls, p, extra, None) for cls in (pspin.SphericalPSpin, pspin.IsingPSpin)
-        for p in (2, 5, 6, 7, 10, 16) for extra in (0, 4)]
+HIGH = [
+    (cls, p, extra, None)
+    for cls in (pspin.SphericalPSpin, pspin.IsingPSpin)
+    for p in (2, 5, 6, 7, 10, 16)
+    for extra in (0, 4)
+]
 HIGH += [(pspin.SphericalPSpin, p, extra, "isotropic") for p in (2, 3, 5, 6) for extra in (0, 3)]
 
 
-@pytest.mark.parametrize(("cls", "p", "extra", "ensemble"), HIGH,
-                         ids=[f"{c.__name__[:4]}-p{p}-n{p + e}-{ens or 'distinct'}" for c, p, e, ens in HIGH])
+@pytest.mark.parametrize(
+    ("cls", "p", "extra", "ensemble"),
+    HIGH,
+    ids=[f"{c.__name__[:4]}-p{p}-n{p + e}-{ens or 'distinct'}" for c, p, e, ens in HIGH],
+)
 def test_high_degrees_and_n_equal_p_against_packed_sum(cls, p, extra, ensemble, sphere_states):
-    """Degrees above 4 (dense tensors too large) and n = p: energy and gradient from the tuple sum."""
+    """Degrees above 4 (dense tensors too large) and n = p: energy, gradient from the tuple sum."""
     n = p + extra
     model = cls(n, p, seed=p, **({} if ensemble is None else {"ensemble": ensemble}))
     rng = np.random.default_rng(p)
@@ -318,25 +377,37 @@ def test_batched_equals_row_by_row(b, dtype, sphere_states):
     rel = 2 * bound(model)  # both results are within bound() of the exact value
     e_scale = ref_derivative(tensors, states, 0, absolute=True)
     g_scale = ref_derivative(tensors, states, 1, absolute=True)
-    hv_scale = np.einsum("bij,bj->bi", ref_derivative(tensors, states, 2, absolute=True), np.abs(vectors))
+    hv_scale = np.einsum(
+        "bij,bj->bi", ref_derivative(tensors, states, 2, absolute=True), np.abs(vectors)
+    )
     e_b, g_b = model.energy_and_gradient(states)
     hv_b = model.hessian_vector_product(states, vectors)
     for r in range(b):
         e_r, g_r = model.energy_and_gradient(states[r])
         assert_within(e_b[r], e_r, e_scale[r], rel, f"energy row {r} of {b}")
         assert_within(g_b[r], g_r, g_scale[r], rel, f"gradient row {r} of {b}")
-        assert_within(hv_b[r], model.hessian_vector_product(states[r], vectors[r]), hv_scale[r],
-                      rel + 2 * (model.n + 2) * float(np.finfo(model.dtype).eps), f"HVP row {r} of {b}")
-        assert_within(model.energy(states[r:r + 1])[0], e_r, e_scale[r], rel, f"(1, n) batch, row {r}")
+        assert_within(
+            hv_b[r],
+            model.hessian_vector_product(states[r], vectors[r]),
+            hv_scale[r],
+            rel + 2 * (model.n + 2) * float(np.finfo(model.dtype).eps),
+            f"HVP row {r} of {b}",
+        )
+        assert_within(
+            model.energy(states[r : r + 1])[0], e_r, e_scale[r], rel, f"(1, n) batch, row {r}"
+        )
 
 
 # --------------------------------------------------------------------------- round trip
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(("cls", "p", "ensemble"), [
-    (pspin.SphericalPSpin, {2: 0.5, 3: 1.0}, "distinct"),
-    (pspin.SphericalPSpin, {2: 0.5, 3: 1.0}, "isotropic"),
-    (pspin.IsingPSpin, {3: 1.0, 4: 2.0}, None),
-])
+@pytest.mark.parametrize(
+    ("cls", "p", "ensemble"),
+    [
+        (pspin.SphericalPSpin, {2: 0.5, 3: 1.0}, "distinct"),
+        (pspin.SphericalPSpin, {2: 0.5, 3: 1.0}, "isotropic"),
+        (pspin.IsingPSpin, {3: 1.0, 4: 2.0}, None),
+    ],
+)
 def test_tensors_from_tensors_round_trip(cls, p, ensemble, dtype, symmetric_tensor):
     kwargs = {} if ensemble is None else {"ensemble": ensemble}
     model = cls(8, p, seed=99, dtype=dtype, **kwargs)
@@ -353,13 +424,17 @@ def test_tensors_from_tensors_round_trip(cls, p, ensemble, dtype, symmetric_tens
             np.testing.assert_array_equal(a, b)
         else:  # dividing by prod m_i! (2, 6, ...) after multiplying may move one ulp
             np.testing.assert_allclose(a, b, rtol=2 * np.finfo(dtype).eps, atol=0)
-        np.testing.assert_allclose(again.tensors()[d], tensors[d], rtol=4 * np.finfo(dtype).eps, atol=0)
+        np.testing.assert_allclose(
+            again.tensors()[d], tensors[d], rtol=4 * np.finfo(dtype).eps, atol=0
+        )
 
     # own tensors -> model -> tensors(): the same entries (rounded to the dtype)
     rng = np.random.default_rng(5)
     own = {3: symmetric_tensor(rng, 8, 3, repeated=ensemble == "isotropic")}
     back = cls.from_tensors(own, dtype=dtype).tensors()[3]
-    np.testing.assert_allclose(back, own[3].astype(dtype).astype(np.float64), rtol=4 * np.finfo(dtype).eps, atol=0)
+    np.testing.assert_allclose(
+        back, own[3].astype(dtype).astype(np.float64), rtol=4 * np.finfo(dtype).eps, atol=0
+    )
 
 
 def test_from_tensors_single_array_and_explicit_ensemble(symmetric_tensor, sphere_states):
@@ -391,20 +466,27 @@ def _homogeneous_energy(parts, n, x):
 def test_euclidean_gradient_and_hessian_vs_finite_differences(spec, ensemble, sphere_states):
     n = 9
     model = pspin.SphericalPSpin(n, spec, seed=17, ensemble=ensemble)
-    parts = {p: pspin.SphericalPSpin.from_tensors({p: t}, ensemble=ensemble) for p, t in model.tensors().items()}
+    parts = {
+        p: pspin.SphericalPSpin.from_tensors({p: t}, ensemble=ensemble)
+        for p, t in model.tensors().items()
+    }
     s = sphere_states(np.random.default_rng(1), n)
-    assert _homogeneous_energy(parts, n, s)[0] == pytest.approx(model.energy(s), rel=1e-13, abs=1e-13)
+    assert _homogeneous_energy(parts, n, s)[0] == pytest.approx(
+        model.energy(s), rel=1e-13, abs=1e-13
+    )
 
     eye = np.eye(n)
     h = 1e-5  # truncation ~h^2 |H'''| ~ 1e-10, rounding ~eps |H| / h ~ 1e-11
-    fd = (_homogeneous_energy(parts, n, s + h * eye) - _homogeneous_energy(parts, n, s - h * eye)) / (2 * h)
+    fd = (
+        _homogeneous_energy(parts, n, s + h * eye) - _homogeneous_energy(parts, n, s - h * eye)
+    ) / (2 * h)
     g = model.gradient(s)
     np.testing.assert_allclose(g, fd, rtol=0, atol=1e-7 * np.abs(g).max())
 
     h = 1e-3  # truncation ~h^2 |H''''| ~ 1e-6, rounding ~eps |H| / h^2 ~ 1e-10
     pp = s + h * eye[:, None, :] + h * eye[None, :, :]
     pm = s + h * eye[:, None, :] - h * eye[None, :, :]
-    f = lambda x: _homogeneous_energy(parts, n, x.reshape(-1, n)).reshape(n, n)  # noqa: E731
+    f = lambda x: _homogeneous_energy(parts, n, x.reshape(-1, n)).reshape(n, n)
     fd2 = (f(pp) - f(pm) - f(-pm + 2 * s) + f(-pp + 2 * s)) / (4 * h * h)
     hess = model.hessian(s)
     np.testing.assert_allclose(hess, fd2, rtol=0, atol=1e-5 * np.abs(hess).max())
@@ -468,13 +550,16 @@ def test_riemannian_gradient_and_hessian_along_geodesics(spec, ensemble, sphere_
     eye = np.eye(k)
 
     h = 1e-5
-    fd = (model.energy(_exp_map(s, n, h * eye @ q)) - model.energy(_exp_map(s, n, -h * eye @ q))) / (2 * h)
+    fd = (
+        model.energy(_exp_map(s, n, h * eye @ q)) - model.energy(_exp_map(s, n, -h * eye @ q))
+    ) / (2 * h)
     g_r = model.riemannian_gradient(s)
     np.testing.assert_allclose(np.sqrt(n) * q @ g_r, fd, rtol=0, atol=1e-7 * np.abs(fd).max())
     assert abs(float(g_r @ s)) < 1e-12 * np.sqrt(n) * np.abs(g_r).sum()
 
     h = 1e-3
-    def f(a, b):  # noqa: E306
+
+    def f(a, b):
         t = a * h * eye[:, None, :] + b * h * eye[None, :, :]
         return model.energy(_exp_map(s, n, (t.reshape(-1, k) @ q))).reshape(k, k)
 
@@ -527,22 +612,33 @@ def test_riemannian_hessian_structure(spec, ensemble, dtype, sphere_states):
     assert hv.shape == (3, n)
     for row in range(3):
         rr = model.riemannian_hessian(states[row])
-        np.testing.assert_allclose(hv[row], rr @ vs[row], rtol=0, atol=tol * np.abs(rr).max() * np.sqrt(n))
-    np.testing.assert_allclose(model.riemannian_hessian_vector_product(s, vs[0]), r @ vs[0],
-                               rtol=0, atol=tol * scale * np.sqrt(n))
+        np.testing.assert_allclose(
+            hv[row], rr @ vs[row], rtol=0, atol=tol * np.abs(rr).max() * np.sqrt(n)
+        )
+    np.testing.assert_allclose(
+        model.riemannian_hessian_vector_product(s, vs[0]),
+        r @ vs[0],
+        rtol=0,
+        atol=tol * scale * np.sqrt(n),
+    )
     # Riemannian gradient batched == P g per row
     rg = model.riemannian_gradient(states)
     for row in range(3):
         gg = ref_derivative(tensors, states[row], 1)[0]
         x = states[row]
-        np.testing.assert_allclose(rg[row], gg - (x @ gg / n) * x, rtol=0, atol=tol * np.abs(gg).max())
+        np.testing.assert_allclose(
+            rg[row], gg - (x @ gg / n) * x, rtol=0, atol=tol * np.abs(gg).max()
+        )
 
 
 # --------------------------------------------------------------------------- relabelling
 @pytest.mark.parametrize("cls", [pspin.SphericalPSpin, pspin.IsingPSpin])
 @pytest.mark.parametrize("spec", [3, {2: 0.4, 3: 1.0, 4: 0.6}], ids=["p3", "mixed234"])
 def test_energy_invariant_under_relabelling(cls, spec, sphere_states):
-    """T'[i..] = T[pi(i)..], s'_i = s_pi(i): H'(s') = H(s), g'(s') = g(s)[pi], Hess' = Hess[pi][:, pi]."""
+    """T'[i..] = T[pi(i)..], s'_i = s_pi(i).
+
+    Then H'(s') = H(s), g'(s') = g(s)[pi] and Hess'(s') = Hess(s)[pi][:, pi].
+    """
     n = 10
     model = cls(n, spec, seed=12)
     rng = np.random.default_rng(13)
@@ -550,8 +646,13 @@ def test_energy_invariant_under_relabelling(cls, spec, sphere_states):
     permuted = {p: t[np.ix_(*([perm] * p))] for p, t in model.tensors().items()}
     other = cls.from_tensors(permuted)
     states = states_for(model, rng, 4, sphere_states)
-    np.testing.assert_allclose(other.energy(states[:, perm]), model.energy(states), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(other.gradient(states[:, perm]), model.gradient(states)[:, perm],
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        other.energy(states[:, perm]), model.energy(states), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        other.gradient(states[:, perm]), model.gradient(states)[:, perm], rtol=1e-12, atol=1e-12
+    )
     h = model.hessian(states[0])
-    np.testing.assert_allclose(other.hessian(states[0][perm]), h[np.ix_(perm, perm)], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        other.hessian(states[0][perm]), h[np.ix_(perm, perm)], rtol=1e-12, atol=1e-12
+    )

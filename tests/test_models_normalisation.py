@@ -67,7 +67,11 @@ def distinct_covariance(states, coefficients, n):
     for i in range(b):
         for j in range(b):
             out[i, j] = sum(
-                c * c * math.factorial(p) / (2 * n ** (p - 1)) * elementary_symmetric(states[i] * states[j], p)
+                c
+                * c
+                * math.factorial(p)
+                / (2 * n ** (p - 1))
+                * elementary_symmetric(states[i] * states[j], p)
                 for p, c in coefficients.items()
             )
     return out
@@ -111,11 +115,15 @@ def test_ising_second_moment_exact_finite_n(p):
     # for p >= 3 the check can tell this finite-n value from the N -> infinity one, n/2
     if p >= 3:
         assert abs(closed - n / 2) > 2 * Z_MAX * np.sqrt(2 / N_SEEDS) * closed
-    energies = energies_over_seeds(lambda seed: pspin.IsingPSpin(n, p, seed=seed), states, range(N_SEEDS))
+    energies = energies_over_seeds(
+        lambda seed: pspin.IsingPSpin(n, p, seed=seed), states, range(N_SEEDS)
+    )
     assert_covariances(energies, expected, f"Ising p={p}")
 
 
-@pytest.mark.parametrize("spec", [3, {2: 0.8, 3: 0.6}, {2: 1.0, 4: 0.5}], ids=["p3", "mixed23", "mixed24"])
+@pytest.mark.parametrize(
+    "spec", [3, {2: 0.8, 3: 0.6}, {2: 1.0, 4: 0.5}], ids=["p3", "mixed23", "mixed24"]
+)
 def test_spherical_distinct_covariance_exact_finite_n(spec):
     n = 14
     coefficients = {spec: 1.0} if isinstance(spec, int) else spec
@@ -124,7 +132,9 @@ def test_spherical_distinct_covariance_exact_finite_n(spec):
     expected = distinct_covariance(states, coefficients, n)
     iso = isotropic_covariance(states, coefficients, n)
     # the check can tell the distinct ensemble from the isotropic one (n xi(1)/2)
-    assert np.all(np.abs(np.diag(expected) - np.diag(iso)) > 1.5 * Z_MAX * np.sqrt(2 / N_SEEDS) * np.diag(iso))
+    assert np.all(
+        np.abs(np.diag(expected) - np.diag(iso)) > 1.5 * Z_MAX * np.sqrt(2 / N_SEEDS) * np.diag(iso)
+    )
     energies = energies_over_seeds(
         lambda seed: pspin.SphericalPSpin(n, spec, seed=10_000 + seed), states, range(N_SEEDS)
     )
@@ -132,8 +142,11 @@ def test_spherical_distinct_covariance_exact_finite_n(spec):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("spec", [2, 3, 4, {2: 0.8, 3: 0.6}, {2: 0.5, 3: 1.0, 4: 0.7}],
-                         ids=["p2", "p3", "p4", "mixed23", "mixed234"])
+@pytest.mark.parametrize(
+    "spec",
+    [2, 3, 4, {2: 0.8, 3: 0.6}, {2: 0.5, 3: 1.0, 4: 0.7}],
+    ids=["p2", "p3", "p4", "mixed23", "mixed234"],
+)
 def test_isotropic_covariance_is_n_xi_over_2(spec, dtype):
     n = 12
     coefficients = {spec: 1.0} if isinstance(spec, int) else spec
@@ -141,11 +154,17 @@ def test_isotropic_covariance_is_n_xi_over_2(spec, dtype):
     states = states_at_overlaps(rng, n, [0.5, 0.0, -0.3, 0.9])
     expected = isotropic_covariance(states, coefficients, n)
     # the diagonal is n xi(1)/2 = n sum c_p^2 / 2 for every s
-    np.testing.assert_allclose(np.diag(expected), n * sum(c * c for c in coefficients.values()) / 2, rtol=1e-13)
-    make = lambda seed: pspin.SphericalPSpin(n, spec, seed=20_000 + seed, ensemble="isotropic", dtype=dtype)  # noqa: E731
+    np.testing.assert_allclose(
+        np.diag(expected), n * sum(c * c for c in coefficients.values()) / 2, rtol=1e-13
+    )
+    make = lambda seed: pspin.SphericalPSpin(
+        n, spec, seed=20_000 + seed, ensemble="isotropic", dtype=dtype
+    )
     model = make(0)
     q = np.linspace(-1, 1, 9)
-    np.testing.assert_allclose(model.xi(q), sum(c * c * q**p for p, c in coefficients.items()), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(
+        model.xi(q), sum(c * c * q**p for p, c in coefficients.items()), rtol=1e-14, atol=0
+    )
     assert model.xi(1.0) == pytest.approx(sum(c * c for c in coefficients.values()), rel=1e-14)
     energies = energies_over_seeds(make, states.astype(dtype), range(N_SEEDS))
     assert_covariances(energies, expected, f"isotropic {spec} {dtype}")
@@ -157,9 +176,13 @@ def _moments_check(z, what):
     m = z.size
     assert abs(z.mean()) < Z_MAX / np.sqrt(m), f"{what}: mean {z.mean():.4g}"
     var = z.var()
-    assert abs(var - 1) < Z_MAX * np.sqrt(2 / m), f"{what}: variance {var:.4g}, expected 1 (m = {m})"
+    assert abs(var - 1) < Z_MAX * np.sqrt(2 / m), (
+        f"{what}: variance {var:.4g}, expected 1 (m = {m})"
+    )
     kurt = np.mean((z - z.mean()) ** 4) / var**2
-    assert abs(kurt - 3) < Z_MAX * np.sqrt(24 / m) + 0.05, f"{what}: kurtosis {kurt:.4g}, expected 3"
+    assert abs(kurt - 3) < Z_MAX * np.sqrt(24 / m) + 0.05, (
+        f"{what}: kurtosis {kurt:.4g}, expected 3"
+    )
     lag = np.mean(z[1:] * z[:-1])
     assert abs(lag) < Z_MAX / np.sqrt(m), f"{what}: neighbouring couplings correlated ({lag:.4g})"
 
@@ -191,13 +214,17 @@ def test_isotropic_couplings_variance_by_multiplicity_class():
     k = model.packed_couplings(p).astype(np.float64)
     assert k.size == len(idx) == math.comb(n + p - 1, p)
     distinct_count = (idx[:, 0] != idx[:, 1]).astype(int) + (idx[:, 1] != idx[:, 2]).astype(int)
-    multinomial = np.select([distinct_count == 2, distinct_count == 1], [6.0, 3.0], 1.0)  # ijk, iij, iii
+    multinomial = np.select(
+        [distinct_count == 2, distinct_count == 1], [6.0, 3.0], 1.0
+    )  # ijk, iij, iii
     z = k / (c * np.sqrt(multinomial / (2 * n ** (p - 1))))
     _moments_check(z, "all tuples")
     for cls_count in (2, 1, 0):
         sel = z[distinct_count == cls_count]
         var = sel.var()
-        assert abs(var - 1) < Z_MAX * np.sqrt(2 / sel.size) + 1e-12, f"class {cls_count}: variance {var:.4g}"
+        assert abs(var - 1) < Z_MAX * np.sqrt(2 / sel.size) + 1e-12, (
+            f"class {cls_count}: variance {var:.4g}"
+        )
 
 
 def test_different_seeds_are_uncorrelated():

@@ -42,10 +42,12 @@ def _results(model, batch_seed=123):
 
 def _assert_bitwise(a: dict, b: dict, what: str):
     assert a.keys() == b.keys()
-    for key in a:
-        x, y = np.asarray(a[key]), np.asarray(b[key])
+    for key, value in a.items():
+        x, y = np.asarray(value), np.asarray(b[key])
         assert x.dtype == y.dtype and x.shape == y.shape, f"{what}: {key} dtype/shape differ"
-        assert x.tobytes() == y.tobytes(), f"{what}: {key} not bit-identical (max diff {np.abs(x - y).max():.3g})"
+        assert x.tobytes() == y.tobytes(), (
+            f"{what}: {key} not bit-identical (max diff {np.abs(x - y).max():.3g})"
+        )
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -67,12 +69,15 @@ def test_threads_1_and_2_bit_identical_in_process(name):
         model = MODELS[name](8)
     with pspin.threads(1):
         again = _results(model)
+    with pspin.threads(3):  # more threads than tasks or cores: still the same bits
+        three = _results(model)
     _assert_bitwise(one, two, f"{name}: threads 1 vs 2")
+    _assert_bitwise(one, three, f"{name}: threads 1 vs 3")
     _assert_bitwise(one, again, f"{name}: built with 2 threads, used with 1")
 
 
 _SUBPROCESS = """
-import os, sys
+import os
 import numpy as np
 import pspin
 assert pspin.get_num_threads() == int(os.environ["OMP_NUM_THREADS"]), pspin.get_num_threads()
@@ -95,7 +100,7 @@ for name, m in models.items():
     out[name + "_G1"] = m.gradient(S[0])
     out[name + "_HV"] = m.hessian_vector_product(S, V)
     out[name + "_H"] = m.hessian(S[0])
-np.savez(sys.argv[1] if len(sys.argv) > 1 else os.environ["PSPIN_TEST_OUT"], **out)
+np.savez(os.environ["PSPIN_TEST_OUT"], **out)
 """
 
 
@@ -103,7 +108,9 @@ def test_omp_num_threads_1_and_2_bit_identical(tmp_path, run_python):
     files = {}
     for k in ("1", "2"):
         files[k] = tmp_path / f"threads{k}.npz"
-        run_python(_SUBPROCESS, {"OMP_NUM_THREADS": k, "PSPIN_TEST_OUT": str(files[k])}, timeout=300)
+        run_python(
+            _SUBPROCESS, {"OMP_NUM_THREADS": k, "PSPIN_TEST_OUT": str(files[k])}, timeout=300
+        )
     with np.load(files["1"]) as one, np.load(files["2"]) as two:
         assert sorted(one.files) == sorted(two.files) and len(one.files) > 20
         for key in one.files:
@@ -123,7 +130,9 @@ def test_seed_forms_int_seedsequence_generator_agree(cls):
     for seed in (np.random.SeedSequence(5), np.random.default_rng(5), np.int64(5)):
         other = cls(20, {2: 1.0, 3: 0.5}, seed=seed)
         for p in ref.degrees:
-            assert ref.packed_couplings(p).tobytes() == other.packed_couplings(p).tobytes(), type(seed)
+            assert ref.packed_couplings(p).tobytes() == other.packed_couplings(p).tobytes(), type(
+                seed
+            )
 
 
 def test_different_seeds_differ():
@@ -131,7 +140,9 @@ def test_different_seeds_differ():
     packed = [pspin.SphericalPSpin(12, 3, seed=s).packed_couplings(3) for s in seeds]
     for i in range(len(seeds)):
         for j in range(i):
-            assert not np.any(packed[i] == packed[j]), f"seeds {seeds[i]} and {seeds[j]} share couplings"
+            assert not np.any(packed[i] == packed[j]), (
+                f"seeds {seeds[i]} and {seeds[j]} share couplings"
+            )
 
 
 def test_spawned_seed_sequences_differ():
@@ -143,7 +154,9 @@ def test_spawned_seed_sequences_differ():
             assert not np.array_equal(packed[i], packed[j])
     # a spawned child is reproducible from its (entropy, spawn_key)
     again = np.random.SeedSequence(11, spawn_key=kids[1].spawn_key)
-    np.testing.assert_array_equal(pspin.SphericalPSpin(12, 3, seed=again).packed_couplings(3), packed[2])
+    np.testing.assert_array_equal(
+        pspin.SphericalPSpin(12, 3, seed=again).packed_couplings(3), packed[2]
+    )
 
 
 def test_seed_none_is_fresh_and_recorded():
@@ -176,7 +189,9 @@ def test_random_state_streams_reproducible():
     np.testing.assert_array_equal(a.random_state(seed=9), a.random_state(seed=9))
     assert not np.array_equal(a.random_state(3, seed=9), a.random_state(3, seed=10))
     c = pspin.SphericalPSpin(15, 3, seed=5)
-    assert not np.array_equal(c.random_state(5), pspin.SphericalPSpin(15, 3, seed=4).random_state(5))
+    assert not np.array_equal(
+        c.random_state(5), pspin.SphericalPSpin(15, 3, seed=4).random_state(5)
+    )
 
 
 def test_repeated_calls_are_deterministic():
