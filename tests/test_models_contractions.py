@@ -656,3 +656,18 @@ def test_energy_invariant_under_relabelling(cls, spec, sphere_states):
     np.testing.assert_allclose(
         other.hessian(states[0][perm]), h[np.ix_(perm, perm)], rtol=1e-12, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("p", [2, 3, 4, 5])
+@pytest.mark.parametrize("cls", [pspin.SphericalPSpin, pspin.IsingPSpin])
+def test_parity_of_pure_models(cls, p, sphere_states):
+    """A pure degree-p polynomial: H(-s) = (-1)^p H(s), g(-s) = (-1)^(p-1) g(s) (exact)."""
+    model = cls(9, p, seed=p)
+    states = states_for(model, np.random.default_rng(p), 4, sphere_states)
+    sign = (-1.0) ** p
+    np.testing.assert_allclose(
+        model.energy(-states), sign * model.energy(states), rtol=1e-14, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        model.gradient(-states), -sign * model.gradient(states), rtol=1e-14, atol=1e-14
+    )
