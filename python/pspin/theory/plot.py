@@ -6,14 +6,14 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._validate import ModelSpec, as_mixture
+from ._validate import ModelSpec, as_mixture, as_real_array
 from .spherical_landscape import complexity, ground_state_energy, threshold_energy
 
 __all__ = ["plot_complexity"]
 
 
 def plot_complexity(p: ModelSpec, ax: Optional[Any] = None, *, indices: tuple[int, ...] = (0, 1, 2),
-                    num: int = 400) -> Any:
+                    energies: Optional[Any] = None, num: int = 400) -> Any:
     """Draw the complexity densities ``Sigma_k(e)`` (k in ``indices``) and ``Sigma(e)`` (all indices).
 
     The ground-state and threshold energies are marked by vertical lines.
@@ -26,8 +26,11 @@ def plot_complexity(p: ModelSpec, ax: Optional[Any] = None, *, indices: tuple[in
         Where to draw; a new figure is made when None.
     indices : tuple of int
         Morse indices to draw.
+    energies : array, optional
+        Energies per spin to draw; by default the bottom of the landscape,
+        ``[e_gs - 0.6 (e_th - e_gs), e_th + 0.6 (e_th - e_gs)]``, where the layers are.
     num : int
-        Number of energies.
+        Number of energies in the default range.
 
     Returns
     -------
@@ -42,13 +45,20 @@ def plot_complexity(p: ModelSpec, ax: Optional[Any] = None, *, indices: tuple[in
     if ax is None:
         _, ax = plt.subplots()
     span = e_th - e_gs
-    e = np.linspace(e_gs - 0.5 * span - 0.02, 0.25 * abs(e_th), num)
-    ax.plot(e, complexity(e, model), color="k", label="all indices")
+    if energies is None:
+        e = np.linspace(e_gs - 0.6 * span, e_th + 0.6 * span, num) if span > 0 else np.linspace(e_gs - 0.5, 0.5, num)
+    else:
+        e = np.sort(np.ravel(as_real_array(energies, "energies")))
+    total = np.asarray(complexity(e, model), dtype=float)
+    ax.plot(e, total, color="k", label="all indices")
+    lowest = [float(total.min())]
     for k in indices:
         sigma = np.asarray(complexity(e, model, k), dtype=float)
         ax.plot(e, np.where(np.isfinite(sigma), sigma, np.nan), label=f"index {k}")
-    top = float(complexity(0.0, model))
-    ax.set_ylim(-0.15 * top, 1.05 * top)  # the index-k curves plunge below e_gs
+        lowest.append(float(np.min(sigma[np.isfinite(sigma)], initial=0.0)))
+    top = float(total.max())
+    bottom = max(min(lowest), -top)  # the index-k curves plunge below e_gs
+    ax.set_ylim(bottom - 0.05 * (top - bottom), top + 0.05 * (top - bottom))
     ax.axvline(e_gs, color="grey", ls="--", lw=0.8)
     ax.axvline(e_th, color="grey", ls=":", lw=0.8)
     ax.axhline(0.0, color="grey", lw=0.5)
