@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 import sys
 from typing import IO, Any, Iterator
 
@@ -42,11 +43,11 @@ def set_num_threads(n: int) -> None:
     Results do not depend on it: work is split into tasks fixed by the problem size
     and summed in a fixed order.
     """
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"number of threads must be an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"number of threads must be >= 1, got {n}")
-    _core.set_num_threads(n)
+    _core.set_num_threads(int(n))
 
 
 @contextlib.contextmanager

@@ -14,17 +14,18 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     """Normalise ``seed`` (None, a non-negative int, a SeedSequence or a Generator).
 
     ``None`` draws fresh entropy; the returned SeedSequence records it, so any result
-    can be reproduced from ``seed_sequence.entropy``.
+    can be reproduced from ``seed_sequence.entropy``. A Generator is consumed: two
+    models seeded from the same Generator differ, and a Generator created with the
+    same seed reproduces both.
     """
     if seed is None:
         return np.random.SeedSequence()
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):
-        seq = getattr(seed.bit_generator, "seed_seq", None) or getattr(seed.bit_generator, "_seed_seq", None)
-        if not isinstance(seq, np.random.SeedSequence):
-            raise TypeError("this Generator's bit generator has no SeedSequence; pass an int seed instead")
-        return seq
+        # A Generator is a stream (Scientific Python SPEC 7): each use draws fresh
+        # entropy from it, so a loop over disorder samples gets new couplings.
+        return np.random.SeedSequence(seed.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             f"seed must be None, a non-negative int, a numpy SeedSequence or Generator; got {type(seed).__name__}"

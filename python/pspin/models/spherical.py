@@ -33,7 +33,9 @@ class SphericalPSpin(PSpinModel):
     Notes
     -----
     Riemannian quantities are those of the sphere of radius sqrt(n): with
-    P = I - s s^T/n, grad_sph H = P grad H and Hess_sph H = P Hess H P - (s.grad H/n) P.
+    P = I - s s^T/n, grad_sph H = P grad H and Hess_sph H = P Hess H P - (s.grad H/n) P
+    (evaluated with |s|^2 in place of n, so that inputs normalised only to rounding
+    keep s exactly radial).
     """
 
     kind: ClassVar[str] = "spherical"
@@ -62,11 +64,15 @@ class SphericalPSpin(PSpinModel):
         """Gradient on the sphere, P grad H with P = I - s s^T/n; same shape as s."""
         g = self.gradient(s)
         s_arr = np.asarray(s, dtype=g.dtype)
-        radial = np.sum(g * s_arr, axis=-1, keepdims=True) / self._n
+        radial = np.sum(g * s_arr, axis=-1, keepdims=True) / np.sum(s_arr * s_arr, axis=-1, keepdims=True)
         return g - radial * s_arr
 
-    def _radial_curvature(self, s: np.ndarray, g: np.ndarray) -> float:
-        return float(np.dot(s.astype(np.float64), g.astype(np.float64)) / self._n)
+    @staticmethod
+    def _radial_curvature(s: np.ndarray, g: np.ndarray) -> float:
+        # s.g/|s|^2 rather than s.g/n: states are validated to sqrt(eps), and the
+        # exact norm keeps s in the kernel of the Riemannian Hessian to rounding.
+        s64 = s.astype(np.float64)
+        return float(np.dot(s64, g.astype(np.float64)) / np.dot(s64, s64))
 
     def riemannian_hessian(self, s: Any) -> np.ndarray:
         """Hessian on the sphere (n, n): P Hess H P - (s.grad H / n) P, float64.
@@ -78,7 +84,7 @@ class SphericalPSpin(PSpinModel):
         hess = self.hessian(s_arr)
         s64 = s_arr.astype(np.float64)
         mu = self._radial_curvature(s64, self.gradient(s_arr))
-        proj = np.eye(self._n) - np.outer(s64, s64) / self._n
+        proj = np.eye(self._n) - np.outer(s64, s64) / np.dot(s64, s64)
         return proj @ hess @ proj - mu * proj
 
     def hessian_spectrum(self, s: Any) -> np.ndarray:
@@ -113,9 +119,10 @@ class SphericalPSpin(PSpinModel):
         if vec.shape != arr.shape or vsingle != single:
             raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
         s64 = arr.astype(np.float64)
-        vt = vec - np.sum(vec * s64, axis=1, keepdims=True) / self._n * s64
+        norm2 = np.sum(s64 * s64, axis=1, keepdims=True)
+        vt = vec - np.sum(vec * s64, axis=1, keepdims=True) / norm2 * s64
         jvp, fields = self._couplings.fields_jvp(arr, np.ascontiguousarray(vt, dtype=self._dtype), True)
         hv = -jvp.astype(np.float64)
-        mu = -np.sum(s64 * fields, axis=1, keepdims=True) / self._n
-        out = hv - np.sum(hv * s64, axis=1, keepdims=True) / self._n * s64 - mu * vt
+        mu = -np.sum(s64 * fields, axis=1, keepdims=True) / norm2
+        out = hv - np.sum(hv * s64, axis=1, keepdims=True) / norm2 * s64 - mu * vt
         return out[0] if single else out
