@@ -19,7 +19,7 @@ import types
 _SRC = pathlib.Path(__file__).resolve().parents[2] / "python" / "pspin"
 
 try:  # pragma: no cover - depends on the build state
-    import pspin  # noqa: F401
+    import pspin
 except ImportError:  # pragma: no cover
     for _name in [m for m in sys.modules if m == "pspin" or m.startswith("pspin.")]:
         del sys.modules[_name]
@@ -27,11 +27,13 @@ except ImportError:  # pragma: no cover
     _stub.__path__ = [str(_SRC)]
     sys.modules["pspin"] = _stub
 
-import pspin.theory  # noqa: E402
+import pspin.theory
 
 if getattr(pspin.theory, "__file__", None) is None:  # pragma: no cover - stale editable install
     _spec = importlib.util.spec_from_file_location(
-        "pspin.theory", _SRC / "theory" / "__init__.py", submodule_search_locations=[str(_SRC / "theory")]
+        "pspin.theory",
+        _SRC / "theory" / "__init__.py",
+        submodule_search_locations=[str(_SRC / "theory")],
     )
     _module = importlib.util.module_from_spec(_spec)
     sys.modules["pspin.theory"] = _module

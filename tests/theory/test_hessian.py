@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pspin.theory as th
 import pytest
 from scipy.integrate import quad
-
-import pspin.theory as th
 
 
 @pytest.mark.parametrize("p, R", [(3, 3.4641016), (4, 4.8989795)])
@@ -39,21 +38,27 @@ def test_edges_and_gap():
     assert th.index_fraction(1.0, 3) == pytest.approx(1 - th.index_fraction(-1.0, 3), abs=1e-14)
 
 
-@pytest.mark.parametrize("p, mean_log, mean_inv", [(3, 1.0755543, 0.4864789), (4, 1.4559441, 0.3126325)])
+@pytest.mark.parametrize(
+    "p, mean_log, mean_inv", [(3, 1.0755543, 0.4864789), (4, 1.4559441, 0.3126325)]
+)
 def test_log_and_inverse_moments(p, mean_log, mean_inv):
     e = th.ground_state_energy(p)
     c, R = th.hessian_semicircle(e, p)
     assert th.mean_log_eigenvalue(e, p) == pytest.approx(mean_log, abs=6e-8)
     assert th.mean_inverse_eigenvalue(e, p) == pytest.approx(mean_inv, abs=6e-8)
     # against direct quadrature of the density
-    dens = lambda lam: th.hessian_density(lam, e, p)  # noqa: E731
+    dens = lambda lam: th.hessian_density(lam, e, p)
     assert quad(lambda lam: np.log(lam) * dens(lam), c - R, c + R, limit=200)[0] == pytest.approx(
-        th.mean_log_eigenvalue(e, p), abs=1e-9)
+        th.mean_log_eigenvalue(e, p), abs=1e-9
+    )
     assert quad(lambda lam: dens(lam) / lam, c - R, c + R, limit=200)[0] == pytest.approx(
-        th.mean_inverse_eigenvalue(e, p), abs=1e-9)
+        th.mean_inverse_eigenvalue(e, p), abs=1e-9
+    )
     assert quad(dens, c - R, c + R)[0] == pytest.approx(1.0, abs=1e-10)
     # <1/lambda> is the TAP stability variable y(E)
-    assert th.tap_stability_parameter(e, p) == pytest.approx(th.mean_inverse_eigenvalue(e, p), rel=1e-13)
+    assert th.tap_stability_parameter(e, p) == pytest.approx(
+        th.mean_inverse_eigenvalue(e, p), rel=1e-13
+    )
 
 
 def test_mean_inverse_needs_minima():

@@ -6,15 +6,17 @@ import itertools
 import math
 
 import numpy as np
-import pytest
-
 import pspin.theory as th
+import pytest
 
 
 def test_sk_reference_values():
     assert th.SK_CRITICAL_TEMPERATURE == 1.0  # Sherrington-Kirkpatrick 1975
     # [lit] Parisi full-RSB ground state -0.7633 (Crisanti-Rizzo 2002: -0.76317)
-    assert round(th.sk_ground_state_energy(), 4) == -0.7632 or round(th.sk_ground_state_energy(), 4) == -0.7633
+    assert (
+        round(th.sk_ground_state_energy(), 4) == -0.7632
+        or round(th.sk_ground_state_energy(), 4) == -0.7633
+    )
     assert th.sk_ground_state_energy() == pytest.approx(-0.76317, abs=1e-5)
     # [lit] replica-symmetric -sqrt(2/pi) = -0.7979
     assert round(th.sk_replica_symmetric_ground_state_energy(), 4) == -0.7979
@@ -78,7 +80,9 @@ def test_ising_p3_1rsb():
         th.ising_dynamical_temperature(2)
 
 
-@pytest.mark.parametrize("p, e", [(3, -0.8135350), (4, -0.8254705), (5, -0.8296293), (10, -0.8324950)])
+@pytest.mark.parametrize(
+    "p, e", [(3, -0.8135350), (4, -0.8254705), (5, -0.8296293), (10, -0.8324950)]
+)
 def test_ising_1rsb_ground_states(p, e):
     # theory.md f.4 (T = 0, q0 = 0; not cross-checked against literature)
     assert th.ising_ground_state_energy_1rsb(p) == pytest.approx(e, abs=6e-8)
@@ -88,10 +92,14 @@ def test_rem_limit():
     # Derrida's REM in this normalisation (E[H^2] = N/2)
     assert th.rem_critical_temperature() == pytest.approx(0.6005612, abs=6e-8)
     assert th.rem_ground_state_energy() == pytest.approx(-0.8325546, abs=6e-8)
-    assert th.ising_ground_state_energy_1rsb(1000) == pytest.approx(th.rem_ground_state_energy(), abs=1e-6)
+    assert th.ising_ground_state_energy_1rsb(1000) == pytest.approx(
+        th.rem_ground_state_energy(), abs=1e-6
+    )
     assert th.rem_entropy(th.rem_ground_state_energy()) == pytest.approx(0.0, abs=1e-15)
     assert th.rem_entropy(-1.0) == -np.inf
     # T_c: the paramagnetic entropy ln 2 - 1/(4T^2) vanishes there
     Tc = th.rem_critical_temperature()
     assert math.log(2.0) - 1.0 / (4 * Tc * Tc) == pytest.approx(0.0, abs=1e-15)
-    assert th.ising_paramagnetic_free_energy(2.0, 3) == pytest.approx(-2 * math.log(2) - 1 / 8.0, rel=1e-15)
+    assert th.ising_paramagnetic_free_energy(2.0, 3) == pytest.approx(
+        -2 * math.log(2) - 1 / 8.0, rel=1e-15
+    )

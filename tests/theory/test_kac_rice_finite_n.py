@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pspin.theory as th
 import pytest
 from scipy.special import gammaln
-
-import pspin.theory as th
 
 
 @pytest.mark.parametrize("N", [2, 3, 4, 5, 8, 11])
@@ -55,7 +54,13 @@ def _abc_identity_mc(N, p, k, B_cc, samples, seed):
 
 @pytest.mark.parametrize(
     "N, p, k, B",
-    [(8, 3, 0, None), (8, 3, 1, None), (7, 4, 2, None), (8, 3, 0, (-1.2, -1.16)), (6, 5, 1, (-1.4, -1.0))],
+    [
+        (8, 3, 0, None),
+        (8, 3, 1, None),
+        (7, 4, 2, None),
+        (8, 3, 0, (-1.2, -1.16)),
+        (6, 5, 1, (-1.4, -1.0)),
+    ],
 )
 def test_against_abc_identity_monte_carlo(N, p, k, B):
     # Independent route: the ABC finite-N identity sampled over GOE matrices.
@@ -98,7 +103,9 @@ def test_mixed_model_against_kac_rice_monte_carlo():
     det = np.prod(np.abs(lam - r), axis=1)
     B = (-1.3, -0.9)
     keep = ((lam < r).sum(axis=1) == k) & (ur[:, 0] >= B[0]) & (ur[:, 0] <= B[1])
-    log_area = math.log(2.0) + 0.5 * N * math.log(math.pi) + 0.5 * n * math.log(N) - gammaln(0.5 * N)
+    log_area = (
+        math.log(2.0) + 0.5 * N * math.log(math.pi) + 0.5 * n * math.log(N) - gammaln(0.5 * N)
+    )
     pref = math.exp(log_area - 0.5 * n * math.log(2 * math.pi * nu1))
     w = pref * det * keep
     mc, se = w.mean(), w.std() / math.sqrt(S)

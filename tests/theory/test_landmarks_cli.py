@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 import pspin.theory as th
+import pytest
 from pspin.theory.__main__ import main
 
 
@@ -44,12 +43,11 @@ def test_plot_complexity():
     mpl = pytest.importorskip("matplotlib")
     mpl.use("Agg")
     import matplotlib.pyplot as plt
-
     from pspin.theory.plot import plot_complexity
 
     ax = plot_complexity(3)
     assert len(ax.lines) >= 4  # all indices + k = 0, 1, 2 (+ marker lines)
     assert "p=3" in ax.get_title()
-    fig, ax2 = plt.subplots()
+    _fig, ax2 = plt.subplots()
     assert plot_complexity({3: 0.8, 4: 0.6}, ax=ax2) is ax2
     plt.close("all")

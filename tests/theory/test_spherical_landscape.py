@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-
 import pspin.theory as th
+import pytest
 
 S2 = math.sqrt(2.0)
 
@@ -76,15 +75,25 @@ def test_matches_abc_closed_forms(p):
     E = _abc_einf(p)
     us = np.concatenate([np.linspace(-2.5, -E - 1e-6, 13), np.linspace(-E, 2.0, 9)])
     for u in us:
-        assert th.complexity(u / S2, p) == pytest.approx(_abc_theta_all(-abs(u), p) if u > 0 and u > E else (
-            _abc_theta_all(u, p) if u <= 0 else 0.5 * math.log(p - 1) - (p - 2) * u * u / (4 * (p - 1))), abs=1e-12)
+        assert th.complexity(u / S2, p) == pytest.approx(
+            _abc_theta_all(-abs(u), p)
+            if u > 0 and u > E
+            else (
+                _abc_theta_all(u, p)
+                if u <= 0
+                else 0.5 * math.log(p - 1) - (p - 2) * u * u / (4 * (p - 1))
+            ),
+            abs=1e-12,
+        )
         for k in (0, 1, 3):
             got = th.complexity(u / S2, p, k)
             if u <= -E:
                 assert got == pytest.approx(_abc_theta_k(u, p, k), abs=1e-12)
             else:
                 assert got == -np.inf
-            assert th.cumulative_complexity(u / S2, p, k) == pytest.approx(_abc_theta_k(u, p, k), abs=1e-12)
+            assert th.cumulative_complexity(u / S2, p, k) == pytest.approx(
+                _abc_theta_k(u, p, k), abs=1e-12
+            )
         assert th.cumulative_complexity(u / S2, p) == pytest.approx(_abc_theta_all(u, p), abs=1e-12)
 
 
@@ -150,7 +159,11 @@ def test_mixed_table(c2, E_inf, naive, zero, at_inf):
     model = {d: math.sqrt(v) for d, v in c2.items()}
     e_th = th.threshold_energy(model)
     assert -S2 * e_th == pytest.approx(E_inf, abs=6e-8)
-    nu, nu1, nu2 = sum(c2.values()), sum(p * v for p, v in c2.items()), sum(p * (p - 1) * v for p, v in c2.items())
+    _nu, nu1, nu2 = (
+        sum(c2.values()),
+        sum(p * v for p, v in c2.items()),
+        sum(p * (p - 1) * v for p, v in c2.items()),
+    )
     assert 2 * math.sqrt(nu2) / nu1 == pytest.approx(naive, abs=6e-7)
     assert abs(E_inf - naive) > 1e-2  # the correct threshold is not the naive one
     assert -S2 * th.ground_state_energy(model) == pytest.approx(zero, abs=6e-8)
@@ -160,7 +173,9 @@ def test_mixed_table(c2, E_inf, naive, zero, at_inf):
     assert th.radial_multiplier(e_th, model) == pytest.approx(-R, rel=1e-9)
     assert th.complexity(e_th, model) == pytest.approx(th.complexity(e_th, model, 0), abs=1e-12)
     # below threshold minima dominate; above, fixed-index points are rarer than all points
-    assert th.complexity(e_th - 0.01, model) == pytest.approx(th.complexity(e_th - 0.01, model, 0), abs=1e-12)
+    assert th.complexity(e_th - 0.01, model) == pytest.approx(
+        th.complexity(e_th - 0.01, model, 0), abs=1e-12
+    )
     assert th.complexity(e_th + 0.01, model, 0) < th.complexity(e_th + 0.01, model)
 
 

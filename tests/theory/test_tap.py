@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-
 import pspin.theory as th
+import pytest
 
 
 @pytest.mark.parametrize("p", [3, 4])
@@ -31,7 +30,9 @@ def test_tap_minimum_table(p, T, value):
     Ts, Td = th.static_temperature(p), th.dynamical_temperature(p)
     T_exact = Ts + (Td - Ts) * {3: 1, 4: 2}[p] / 4.0
     assert T_exact == pytest.approx(T, abs=6e-5)
-    assert th.tap_equilibrium_state(T_exact, p, sphere_entropy=False)[1] == pytest.approx(value, abs=6e-8)
+    assert th.tap_equilibrium_state(T_exact, p, sphere_entropy=False)[1] == pytest.approx(
+        value, abs=6e-8
+    )
 
 
 @pytest.mark.parametrize("p", [3, 4])
@@ -51,12 +52,12 @@ def test_tap_state_structure():
     E = np.array([-1.25, -1.2, -1.17])
     q = th.tap_overlap(E, T, p)
     y = th.tap_stability_parameter(E, p)
-    np.testing.assert_allclose(q ** 0.5 * (1 - q), T * y, rtol=1e-13)
+    np.testing.assert_allclose(q**0.5 * (1 - q), T * y, rtol=1e-13)
     assert np.all(q >= 1.0 / 3.0)
     # df/dE at fixed T is q^(p/2) (f is stationary in q)
     h = 1e-6
     slope = (th.tap_free_energy(E + h, T, p) - th.tap_free_energy(E - h, T, p)) / (2 * h)
-    np.testing.assert_allclose(slope, q ** 1.5, rtol=1e-8)
+    np.testing.assert_allclose(slope, q**1.5, rtol=1e-8)
     # T_max: q reaches (p-2)/p there
     Tm = th.tap_max_temperature(-1.2, p)
     assert th.tap_overlap(-1.2, Tm, p) == pytest.approx(1.0 / 3.0, abs=1e-7)

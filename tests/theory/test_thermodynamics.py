@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-
 import pspin.theory as th
+import pytest
 
 S_INF = 0.5 * (1.0 + math.log(2.0 * math.pi))
 
@@ -42,7 +41,9 @@ def test_transition_table(p, Td, qd, Ts, qs, eTd, eTs):
 def test_equilibrium_complexity_endpoints(p):
     Td, Ts = th.dynamical_temperature(p), th.static_temperature(p)
     # Sigma_eq(T_d) equals the complexity of threshold minima (pure model)
-    assert th.equilibrium_complexity(Td, p) == pytest.approx(th.complexity(th.threshold_energy(p), p, 0), abs=1e-9)
+    assert th.equilibrium_complexity(Td, p) == pytest.approx(
+        th.complexity(th.threshold_energy(p), p, 0), abs=1e-9
+    )
     assert abs(th.equilibrium_complexity(Ts, p)) < 1e-9
     T = np.linspace(Ts, Td, 7)
     sig = th.equilibrium_complexity(T, p)
@@ -58,8 +59,12 @@ def test_paramagnet_consistency():
     f = th.paramagnetic_free_energy(T, model)
     np.testing.assert_allclose(f, -T * S_INF - xi1 / (4 * T))
     np.testing.assert_allclose(th.paramagnetic_energy(T, model), -xi1 / (2 * T))
-    np.testing.assert_allclose(th.paramagnetic_entropy(T, model), (th.paramagnetic_energy(T, model) - f) / T)
-    np.testing.assert_allclose(th.paramagnetic_free_energy(T, 3, sphere_entropy=False), -1 / (4 * T))
+    np.testing.assert_allclose(
+        th.paramagnetic_entropy(T, model), (th.paramagnetic_energy(T, model) - f) / T
+    )
+    np.testing.assert_allclose(
+        th.paramagnetic_free_energy(T, 3, sphere_entropy=False), -1 / (4 * T)
+    )
 
 
 def _beta_f(T, p):

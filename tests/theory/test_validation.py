@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-
 import pspin.theory as th
+import pytest
 
 
 @pytest.mark.parametrize("p", [1, 0, -3])
@@ -54,8 +53,13 @@ def test_non_finite_energies(e):
 
 @pytest.mark.parametrize("T", [0.0, -0.5, [0.5, 0.0], math.nan, math.inf])
 def test_bad_temperatures(T):
-    for func in (th.paramagnetic_free_energy, th.paramagnetic_energy, th.equilibrium_complexity,
-                 th.one_rsb_solution, th.ising_equilibrium_complexity):
+    for func in (
+        th.paramagnetic_free_energy,
+        th.paramagnetic_energy,
+        th.equilibrium_complexity,
+        th.one_rsb_solution,
+        th.ising_equilibrium_complexity,
+    ):
         with pytest.raises(ValueError):
             func(T, 3)
     with pytest.raises(ValueError):

@@ -43,7 +43,11 @@ from .ising import (
     sk_ground_state_energy,
     sk_replica_symmetric_ground_state_energy,
 )
-from .kac_rice_finite_n import KacRiceCount, expected_critical_points, expected_critical_points_by_index
+from .kac_rice_finite_n import (
+    KacRiceCount,
+    expected_critical_points,
+    expected_critical_points_by_index,
+)
 from .landmarks import format_landmarks, landmarks
 from .mixed import covariance_xi, kac_rice_parameters, mixed_threshold_energy, radial_multiplier
 from .spherical_landscape import (
@@ -77,7 +81,7 @@ from .thermodynamics import (
     static_temperature,
 )
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by topic on purpose
     # spherical landscape (T = 0)
     "threshold_energy",
     "ground_state_energy",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from .landmarks import format_landmarks
 
@@ -19,7 +19,9 @@ def _parse_mix(text: str) -> dict[int, float]:
             degree, coeff = item.split(":")
             out[int(degree)] = float(coeff)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--mix expects degree:c_p pairs like 3:0.7,4:0.3, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(
+            f"--mix expects degree:c_p pairs like 3:0.7,4:0.3, got {text!r}"
+        ) from exc
     return out
 
 
@@ -29,14 +31,26 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pspin theory",
         description="Landmark values of spherical p-spin models (threshold, ground state, T_d, T_s, ...).",
     )
-    parser.add_argument("--p", type=int, action="append", default=None, metavar="P",
-                        help="pure degree p >= 2 (repeatable)")
-    parser.add_argument("--mix", type=_parse_mix, action="append", default=None, metavar="D:C,...",
-                        help="mixed model, e.g. 3:0.7,4:0.3 (repeatable)")
+    parser.add_argument(
+        "--p",
+        type=int,
+        action="append",
+        default=None,
+        metavar="P",
+        help="pure degree p >= 2 (repeatable)",
+    )
+    parser.add_argument(
+        "--mix",
+        type=_parse_mix,
+        action="append",
+        default=None,
+        metavar="D:C,...",
+        help="mixed model, e.g. 3:0.7,4:0.3 (repeatable)",
+    )
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 on success, 2 on a bad model)."""
     args = build_parser().parse_args(argv)
     models: list = list(args.p or []) + list(args.mix or [])

@@ -97,7 +97,9 @@ def pfaffian(a: np.ndarray) -> np.ndarray:
             safe = np.where(zero, 1.0, pivot)
             tau = a[:, k, k + 2 :] / safe[:, None]
             col = a[:, k + 2 :, k + 1]
-            a[:, k + 2 :, k + 2 :] += tau[:, :, None] * col[:, None, :] - col[:, :, None] * tau[:, None, :]
+            a[:, k + 2 :, k + 2 :] += (
+                tau[:, :, None] * col[:, None, :] - col[:, :, None] * tau[:, None, :]
+            )
     return pf.reshape(batch_shape)
 
 
@@ -177,7 +179,10 @@ def _side_integrals(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, upper
         M1x = (np.sqrt((jj + 1) / 2.0) * Phix[1 : n + 2] + np.sqrt(jj / 2.0) * Phix_prev)[:n]
         Phix = Phix[:n]
         tot = _hermite_totals(n + 1)
-        M1tot = (np.sqrt((jj[:, 0] + 1) / 2.0) * tot[1 : n + 2] + np.sqrt(jj[:, 0] / 2.0) * np.concatenate([[0.0], tot[:-2]]))[:n]
+        M1tot = (
+            np.sqrt((jj[:, 0] + 1) / 2.0) * tot[1 : n + 2]
+            + np.sqrt(jj[:, 0] / 2.0) * np.concatenate([[0.0], tot[:-2]])
+        )[:n]
         Psi = (M1 - M1x[:, :, None]) - xs * (Phi - Phix[:, :, None])
         psi = (y[None] - xs) * phi
         a = (M1tot[:, None] - M1x) - x[None, :] * (tot[:n, None] - Phix)

@@ -10,8 +10,9 @@ covariance function ``xi(q) = sum_p c_p**2 q**p`` of the library convention
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -25,8 +26,12 @@ def _as_degree(value: Any, what: str) -> int:
     # bool is an int subclass; True as a degree is always a bug upstream.
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{what} must be an integer, got {value!r} (non-integer p is not allowed); {_P_HELP}")
-        raise TypeError(f"{what} must be an integer, got {type(value).__name__} {value!r}; {_P_HELP}")
+            raise TypeError(
+                f"{what} must be an integer, got {value!r} (non-integer p is not allowed); {_P_HELP}"
+            )
+        raise TypeError(
+            f"{what} must be an integer, got {type(value).__name__} {value!r}; {_P_HELP}"
+        )
     degree = int(value)
     if degree < 2:
         raise ValueError(f"{what} must be >= 2, got {degree}; {_P_HELP}")
@@ -80,7 +85,11 @@ class Mixture:
 
     def nu(self) -> tuple[float, float, float]:
         """``(nu(1), nu'(1), nu''(1))`` for the covariance ``E[H H'] = N nu(q)``, ``nu = xi/2``."""
-        return (0.5 * float(self.xi(1.0)), 0.5 * float(self.xi(1.0, 1)), 0.5 * float(self.xi(1.0, 2)))
+        return (
+            0.5 * float(self.xi(1.0)),
+            0.5 * float(self.xi(1.0, 1)),
+            0.5 * float(self.xi(1.0, 2)),
+        )
 
 
 def as_mixture(p: ModelSpec) -> Mixture:

@@ -25,12 +25,12 @@ from ._validate import ModelSpec, as_mixture, as_real_array, scalar_or_array
 from .mixed import kac_rice_parameters, radial_multiplier
 
 __all__ = [
-    "hessian_semicircle",
     "hessian_density",
+    "hessian_semicircle",
     "index_fraction",
-    "smallest_eigenvalue",
-    "mean_log_eigenvalue",
     "mean_inverse_eigenvalue",
+    "mean_log_eigenvalue",
+    "smallest_eigenvalue",
 ]
 
 
@@ -103,5 +103,7 @@ def mean_inverse_eigenvalue(e: Any, p: ModelSpec) -> Any:
     c, R = hessian_semicircle(e, p)
     c = np.asarray(c)
     if np.any(c < R * (1.0 - 1e-12)):
-        raise ValueError("mean_inverse_eigenvalue needs e <= threshold_energy(p) (spectrum away from 0)")
+        raise ValueError(
+            "mean_inverse_eigenvalue needs e <= threshold_energy(p) (spectrum away from 0)"
+        )
     return scalar_or_array(sc.stieltjes(np.maximum(c, R), R))

@@ -27,19 +27,19 @@ from ._validate import (
 
 __all__ = [
     "SK_CRITICAL_TEMPERATURE",
-    "sk_ground_state_energy",
-    "sk_replica_symmetric_ground_state_energy",
-    "one_flip_stable_complexity",
-    "one_flip_stable_typical_energy",
     "expected_one_flip_stable",
-    "ising_paramagnetic_free_energy",
     "ising_dynamical_temperature",
-    "ising_static_temperature",
     "ising_equilibrium_complexity",
     "ising_ground_state_energy_1rsb",
+    "ising_paramagnetic_free_energy",
+    "ising_static_temperature",
+    "one_flip_stable_complexity",
+    "one_flip_stable_typical_energy",
     "rem_critical_temperature",
-    "rem_ground_state_energy",
     "rem_entropy",
+    "rem_ground_state_energy",
+    "sk_ground_state_energy",
+    "sk_replica_symmetric_ground_state_energy",
 ]
 
 SK_CRITICAL_TEMPERATURE = 1.0
@@ -67,8 +67,9 @@ def _te_objective(w: float) -> float:
 
 
 def _te_optimum() -> tuple[float, float]:
-    res = minimize_scalar(lambda w: -_te_objective(w), bounds=(-5.0, 5.0), method="bounded",
-                          options={"xatol": 1e-14})
+    res = minimize_scalar(
+        lambda w: -_te_objective(w), bounds=(-5.0, 5.0), method="bounded", options={"xatol": 1e-14}
+    )
     return float(res.x), float(np.log(2.0) - res.fun)
 
 
@@ -111,13 +112,25 @@ def expected_one_flip_stable(n: int) -> float:
     a = np.sqrt(1.0 - 2.0 / n)
 
     def log_integrand(w: float) -> float:
-        return n * np.log(2.0) + n * float(log_ndtr(w / a)) - 0.5 * w * w / (sd * sd) - np.log(np.sqrt(2 * np.pi) * sd)
+        return (
+            n * np.log(2.0)
+            + n * float(log_ndtr(w / a))
+            - 0.5 * w * w / (sd * sd)
+            - np.log(np.sqrt(2 * np.pi) * sd)
+        )
 
     res = minimize_scalar(lambda w: -log_integrand(w), bounds=(-10 * sd, 10 * sd), method="bounded")
     peak = -float(res.fun)
     w0 = float(res.x)
-    val, _ = quad(lambda w: np.exp(log_integrand(w) - peak), w0 - 14 * sd, w0 + 14 * sd, points=[w0],
-                  limit=400, epsabs=0.0, epsrel=1e-13)
+    val, _ = quad(
+        lambda w: np.exp(log_integrand(w) - peak),
+        w0 - 14 * sd,
+        w0 + 14 * sd,
+        points=[w0],
+        limit=400,
+        epsabs=0.0,
+        epsrel=1e-13,
+    )
     return float(val * np.exp(peak))
 
 
@@ -148,7 +161,9 @@ def _lncosh(x: np.ndarray) -> np.ndarray:
 
 def _b_of_q(q: float) -> float:
     """b > 0 with E_z tanh^2(b z + b^2) = q (monotone in b)."""
-    return brentq(lambda b: _gauss(np.tanh(b * _GH_X + b * b) ** 2) - q, 1e-8, 20.0, xtol=1e-15, rtol=1e-15)
+    return brentq(
+        lambda b: _gauss(np.tanh(b * _GH_X + b * b) ** 2) - q, 1e-8, 20.0, xtol=1e-15, rtol=1e-15
+    )
 
 
 def _ising_T_of_q(q: float, model: Mixture) -> float:
@@ -165,11 +180,17 @@ def _ising_sigma_of_q(q: float, model: Mixture) -> float:
 
 
 def _ising_plateau(model: Mixture) -> tuple[float, float]:
-    res = minimize_scalar(lambda q: -_ising_T_of_q(q, model), bounds=(1e-4, 0.999), method="bounded",
-                          options={"xatol": 1e-12})
+    res = minimize_scalar(
+        lambda q: -_ising_T_of_q(q, model),
+        bounds=(1e-4, 0.999),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
     q_d = float(res.x)
     if q_d < 2e-4:
-        raise ValueError(f"Ising model {model.label} has a continuous transition: no 1RSB m=1 plateau")
+        raise ValueError(
+            f"Ising model {model.label} has a continuous transition: no 1RSB m=1 plateau"
+        )
     return q_d, -float(res.fun)
 
 
@@ -231,7 +252,7 @@ def ising_ground_state_energy_1rsb(p: ModelSpec) -> float:
     """
     model = as_mixture(p)
     nu0, nu1 = 0.5 * float(model.xi(1.0)), 0.5 * float(model.xi(1.0, 1))
-    g = lambda mu: (np.log(2.0) + float(log_ndtr(mu * np.sqrt(nu1)))) / mu + 0.5 * mu * nu0  # noqa: E731
+    g = lambda mu: (np.log(2.0) + float(log_ndtr(mu * np.sqrt(nu1)))) / mu + 0.5 * mu * nu0
     res = minimize_scalar(g, bounds=(1e-3, 60.0), method="bounded", options={"xatol": 1e-13})
     return -float(res.fun)
 

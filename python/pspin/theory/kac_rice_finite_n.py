@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from scipy.special import gammaln, ndtr
@@ -65,7 +65,7 @@ class KacRiceCount:
     value: float
     error: float
     n: int
-    index: Optional[int]
+    index: int | None
     energy_range: tuple[float, float]
 
     def __float__(self) -> float:
@@ -82,7 +82,9 @@ def _energy_range(energy_range: Any) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in energy_range)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"energy_range must be None or a pair (e_lo, e_hi), got {energy_range!r}") from exc
+        raise TypeError(
+            f"energy_range must be None or a pair (e_lo, e_hi), got {energy_range!r}"
+        ) from exc
     if np.isnan(lo) or np.isnan(hi):
         raise ValueError(f"energy_range must not contain NaN, got {energy_range!r}")
     if lo > hi:
@@ -107,7 +109,9 @@ def _composite_rule(lo: float, hi: float, m: int) -> tuple[np.ndarray, np.ndarra
 
 
 @functools.lru_cache(maxsize=256)
-def _counts(N: int, model: Mixture, energy_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _counts(
+    N: int, model: Mixture, energy_range: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """(values[k], errors[k]) for k = 0..N-1 (cached: all indices come out together)."""
     n = N - 1
     nu0, nu1, nu2 = model.nu()
@@ -142,15 +146,19 @@ def _counts(N: int, model: Mixture, energy_range: tuple[float, float]) -> tuple[
     return np.maximum(fine, 0.0), error
 
 
-def _check(n: Any, p: ModelSpec, index: Any, energy_range: Any) -> tuple[int, Mixture, Optional[int], tuple[float, float]]:
+def _check(
+    n: Any, p: ModelSpec, index: Any, energy_range: Any
+) -> tuple[int, Mixture, int | None, tuple[float, float]]:
     N = as_count(n, "n", minimum=2)
     if N > 60:
-        raise ValueError(f"exact finite-n counts are implemented for 2 <= n <= 60 (use complexity() beyond), got n={N}")
+        raise ValueError(
+            f"exact finite-n counts are implemented for 2 <= n <= 60 (use complexity() beyond), got n={N}"
+        )
     return N, as_mixture(p), as_index(index), _energy_range(energy_range)
 
 
 def expected_critical_points(
-    n: int, p: ModelSpec, index: Optional[int] = None, energy_range: Any = None
+    n: int, p: ModelSpec, index: int | None = None, energy_range: Any = None
 ) -> KacRiceCount:
     """Exact expected number of critical points of the isotropic spherical model at size n.
 
@@ -189,7 +197,9 @@ def expected_critical_points(
     return KacRiceCount(value=value, error=error, n=N, index=k, energy_range=erange)
 
 
-def expected_critical_points_by_index(n: int, p: ModelSpec, energy_range: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def expected_critical_points_by_index(
+    n: int, p: ModelSpec, energy_range: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(values, errors)``: expected numbers of critical points of index k = 0..n-1 (arrays)."""
     N, model, _, erange = _check(n, p, None, energy_range)
     values, errors = _counts(N, model, erange)

@@ -7,7 +7,13 @@ from typing import Any, Callable
 
 from ._validate import ModelSpec, as_mixture
 from .hessian import smallest_eigenvalue
-from .spherical_landscape import complexity, complexity_peak, ground_state_energy, layer_energy, threshold_energy
+from .spherical_landscape import (
+    complexity,
+    complexity_peak,
+    ground_state_energy,
+    layer_energy,
+    threshold_energy,
+)
 from .thermodynamics import (
     dynamical_plateau,
     dynamical_temperature,
@@ -17,7 +23,7 @@ from .thermodynamics import (
     static_temperature,
 )
 
-__all__ = ["landmarks", "format_landmarks"]
+__all__ = ["format_landmarks", "landmarks"]
 
 
 def _try(func: Callable[[], float]) -> float:

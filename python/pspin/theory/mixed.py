@@ -31,13 +31,21 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import _semicircle as sc
-from ._validate import Mixture, ModelSpec, as_index, as_mixture, as_real_array, elementwise, scalar_or_array
+from ._validate import (
+    Mixture,
+    ModelSpec,
+    as_index,
+    as_mixture,
+    as_real_array,
+    elementwise,
+    scalar_or_array,
+)
 
 __all__ = [
     "covariance_xi",
     "kac_rice_parameters",
-    "radial_multiplier",
     "mixed_threshold_energy",
+    "radial_multiplier",
 ]
 
 
@@ -56,7 +64,11 @@ def covariance_xi(q: Any, p: ModelSpec, derivative: int = 0) -> Any:
         0, 1, 2, ...
     """
     model = as_mixture(p)
-    if isinstance(derivative, bool) or not isinstance(derivative, (int, np.integer)) or derivative < 0:
+    if (
+        isinstance(derivative, bool)
+        or not isinstance(derivative, (int, np.integer))
+        or derivative < 0
+    ):
         raise ValueError(f"derivative must be an int >= 0, got {derivative!r}")
     return scalar_or_array(model.xi(as_real_array(q, "q"), int(derivative)))
 
@@ -100,9 +112,7 @@ def _optimal_r(u: float, k: dict[str, float], index: int | None) -> float:
     weight = 0 if index is None else index
 
     def slope(r: float) -> float:
-        return float(
-            sc.stieltjes(r, R) - (r - a) / alpha2 - weight * sc.edge_rate_derivative(r, R)
-        )
+        return float(sc.stieltjes(r, R) - (r - a) / alpha2 - weight * sc.edge_rate_derivative(r, R))
 
     # |Phi'| <= 2/R, and for r < -R the edge term only adds a positive slope, so this
     # bracket always contains the root.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -12,8 +12,14 @@ from .spherical_landscape import complexity, ground_state_energy, threshold_ener
 __all__ = ["plot_complexity"]
 
 
-def plot_complexity(p: ModelSpec, ax: Optional[Any] = None, *, indices: tuple[int, ...] = (0, 1, 2),
-                    energies: Optional[Any] = None, num: int = 400) -> Any:
+def plot_complexity(
+    p: ModelSpec,
+    ax: Any | None = None,
+    *,
+    indices: tuple[int, ...] = (0, 1, 2),
+    energies: Any | None = None,
+    num: int = 400,
+) -> Any:
     """Draw the complexity densities ``Sigma_k(e)`` (k in ``indices``) and ``Sigma(e)`` (all indices).
 
     The ground-state and threshold energies are marked by vertical lines.
@@ -46,7 +52,11 @@ def plot_complexity(p: ModelSpec, ax: Optional[Any] = None, *, indices: tuple[in
         _, ax = plt.subplots()
     span = e_th - e_gs
     if energies is None:
-        e = np.linspace(e_gs - 0.6 * span, e_th + 0.6 * span, num) if span > 0 else np.linspace(e_gs - 0.5, 0.5, num)
+        e = (
+            np.linspace(e_gs - 0.6 * span, e_th + 0.6 * span, num)
+            if span > 0
+            else np.linspace(e_gs - 0.5, 0.5, num)
+        )
     else:
         e = np.sort(np.ravel(as_real_array(energies, "energies")))
     total = np.asarray(complexity(e, model), dtype=float)

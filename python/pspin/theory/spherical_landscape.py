@@ -32,11 +32,11 @@ from .mixed import annealed_complexity, annealed_complexity_slope, mixed_thresho
 
 __all__ = [
     "complexity",
-    "cumulative_complexity",
     "complexity_peak",
-    "threshold_energy",
+    "cumulative_complexity",
     "ground_state_energy",
     "layer_energy",
+    "threshold_energy",
 ]
 
 
@@ -148,7 +148,9 @@ def layer_energy(p: ModelSpec, k: int) -> float:
     if peak <= 1e-14:
         if peak >= -1e-14:
             return float(e_star)
-        raise ValueError(f"Sigma_{k} < 0 everywhere for {model.label}: no exponentially large layer")
+        raise ValueError(
+            f"Sigma_{k} < 0 everywhere for {model.label}: no exponentially large layer"
+        )
 
     def sigma(e: float) -> float:
         return float(annealed_complexity(e, model, k))
@@ -170,4 +172,3 @@ def ground_state_energy(p: ModelSpec) -> float:
     "pure-like" (Auffinger-Ben Arous 2013).
     """
     return layer_energy(p, 0)
-

@@ -32,26 +32,34 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from ._validate import ModelSpec, as_pure, as_real_array, as_temperature, elementwise, scalar_or_array
+from ._validate import (
+    ModelSpec,
+    as_mixture,
+    as_pure,
+    as_real_array,
+    as_temperature,
+    scalar_or_array,
+)
 from .mixed import annealed_complexity, annealed_complexity_slope
-from ._validate import as_mixture
 from .spherical_landscape import ground_state_energy, threshold_energy
 from .thermodynamics import SPHERE_ENTROPY, dynamical_temperature, static_temperature
 
 __all__ = [
-    "tap_stability_parameter",
-    "tap_overlap",
-    "tap_max_temperature",
-    "tap_free_energy",
     "tap_complexity",
     "tap_equilibrium_state",
+    "tap_free_energy",
+    "tap_max_temperature",
+    "tap_overlap",
+    "tap_stability_parameter",
 ]
 
 _WHAT = "the TAP formulas"
 
 
 def _y(E: np.ndarray, p: int) -> np.ndarray:
-    return (-p * E - np.sqrt(np.maximum(p * p * E * E - 2.0 * p * (p - 1.0), 0.0))) / (p * (p - 1.0))
+    return (-p * E - np.sqrt(np.maximum(p * p * E * E - 2.0 * p * (p - 1.0), 0.0))) / (
+        p * (p - 1.0)
+    )
 
 
 def _check_below_threshold(E: np.ndarray, p: int) -> None:
@@ -102,7 +110,9 @@ def _q_scalar(E: float, T: float, p: int) -> float:
     lo = _q_star(p)
     if target >= _g_max(p):
         return lo
-    return brentq(lambda q: q ** ((p - 2) / 2.0) * (1.0 - q) - target, lo, 1.0, xtol=1e-16, rtol=1e-15)
+    return brentq(
+        lambda q: q ** ((p - 2) / 2.0) * (1.0 - q) - target, lo, 1.0, xtol=1e-16, rtol=1e-15
+    )
 
 
 def tap_overlap(e: Any, T: Any, p: ModelSpec) -> Any:
@@ -184,7 +194,9 @@ def tap_complexity(f: Any, T: Any, p: ModelSpec, *, sphere_entropy: bool = True)
     return scalar_or_array(np.array(flat).reshape(F.shape))
 
 
-def tap_equilibrium_state(T: float, p: ModelSpec, *, sphere_entropy: bool = True) -> tuple[float, float]:
+def tap_equilibrium_state(
+    T: float, p: ModelSpec, *, sphere_entropy: bool = True
+) -> tuple[float, float]:
     """``(E*, phi*)``: the states that dominate equilibrium, ``argmin/min_E [f_TAP(E,T) - T Sigma_0(E)]``.
 
     For ``T_s <= T <= T_d`` the minimum is taken over ``E in [e_gs, e_th]`` by solving
@@ -201,7 +213,9 @@ def tap_equilibrium_state(T: float, p: ModelSpec, *, sphere_entropy: bool = True
     t = float(as_temperature(T))
     T_s, T_d = static_temperature(p), dynamical_temperature(p)
     if not (T_s * (1 - 1e-12) <= t <= T_d * (1 + 1e-12)):
-        raise ValueError(f"tap_equilibrium_state needs T_s={T_s:.7f} <= T <= T_d={T_d:.7f}, got T={t}")
+        raise ValueError(
+            f"tap_equilibrium_state needs T_s={T_s:.7f} <= T <= T_d={T_d:.7f}, got T={t}"
+        )
     model = as_mixture(p)
     e_gs, e_th = ground_state_energy(p), threshold_energy(p)
 

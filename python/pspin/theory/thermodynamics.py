@@ -39,17 +39,17 @@ from ._validate import (
 
 __all__ = [
     "SPHERE_ENTROPY",
-    "paramagnetic_free_energy",
+    "OneRSBSolution",
+    "dynamical_plateau",
+    "dynamical_temperature",
+    "equilibrium_complexity",
+    "ground_state_energy_1rsb",
+    "one_rsb_solution",
     "paramagnetic_energy",
     "paramagnetic_entropy",
-    "dynamical_temperature",
-    "dynamical_plateau",
-    "static_temperature",
+    "paramagnetic_free_energy",
     "static_overlap",
-    "equilibrium_complexity",
-    "OneRSBSolution",
-    "one_rsb_solution",
-    "ground_state_energy_1rsb",
+    "static_temperature",
 ]
 
 SPHERE_ENTROPY = 0.5 * (1.0 + np.log(2.0 * np.pi))
@@ -94,7 +94,9 @@ def _m1_temperature_sq(q: float, model: Mixture) -> float:
 def _plateau(model: Mixture) -> tuple[float, float]:
     """(q_d, T_d^2): the maximum of T^2(q) = nu'(q)(1-q)/q on (0, 1)."""
     res = minimize_scalar(
-        lambda q: -_m1_temperature_sq(q, model), bounds=(1e-9, 1.0 - 1e-12), method="bounded",
+        lambda q: -_m1_temperature_sq(q, model),
+        bounds=(1e-9, 1.0 - 1e-12),
+        method="bounded",
         options={"xatol": 1e-13},
     )
     q_d = float(res.x)
@@ -129,7 +131,9 @@ def _m1_overlap(T: float, model: Mixture, q_d: float) -> float:
     T2 = T * T
     if _m1_temperature_sq(q_d, model) <= T2:
         return q_d  # at T_d itself (q_d is a numerical maximiser for mixtures)
-    return brentq(lambda q: _m1_temperature_sq(q, model) - T2, q_d, 1.0 - 1e-15, xtol=1e-15, rtol=1e-15)
+    return brentq(
+        lambda q: _m1_temperature_sq(q, model) - T2, q_d, 1.0 - 1e-15, xtol=1e-15, rtol=1e-15
+    )
 
 
 def _m1_complexity(q: float, T: float, model: Mixture) -> float:
@@ -235,7 +239,9 @@ def _m_equation(m: float, beta2: float, model: Mixture) -> float:
     return beta2 * 0.5 * float(model.xi(q)) + (np.log1p(-q) - np.log(a)) / (m * m) + q / (m * a)
 
 
-def _one_rsb_point(T: float, model: Mixture, T_s: float, s_inf: float) -> tuple[float, float, float, float]:
+def _one_rsb_point(
+    T: float, model: Mixture, T_s: float, s_inf: float
+) -> tuple[float, float, float, float]:
     beta2 = 1.0 / (T * T)
     nu_one = 0.5 * float(model.xi(1.0))
     if T >= T_s:
