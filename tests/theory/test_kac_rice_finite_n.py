@@ -132,3 +132,11 @@ def test_large_n_minima_slow():
     logs = [math.log(th.expected_critical_points(N, 3).value) for N in Ns]
     A = np.column_stack([Ns, np.log(Ns), np.ones(3)])
     assert np.linalg.solve(A, logs)[0] == pytest.approx(0.5 * math.log(2.0), rel=0.01)
+
+
+@pytest.mark.slow
+def test_p2_exact_at_largest_size_slow():
+    # round-off of the Pfaffian/Fourier route stays ~1e-12 up to the size limit
+    values, errors = th.expected_critical_points_by_index(40, 2)
+    np.testing.assert_allclose(values, 2.0, rtol=0, atol=1e-9)
+    assert np.all(errors < 1e-9)

@@ -43,13 +43,12 @@ def hessian_semicircle(e: Any, p: ModelSpec) -> tuple[Any, float]:
     """
     model = as_mixture(p)
     arr = as_real_array(e, "e")
-    R = kac_rice_parameters(model)["R"]
-    if model.is_pure or len(model.degrees) == 1:
-        k = kac_rice_parameters(model)
-        centre = -(k["nu1"] / k["nu"]) * arr
+    k = kac_rice_parameters(model)
+    if k["alpha2"] == 0.0:
+        centre = -(k["nu1"] / k["nu"]) * arr  # r = p e exactly: no optimisation needed
     else:
         centre = -np.asarray(radial_multiplier(arr, model), dtype=float)
-    return scalar_or_array(centre), float(R)
+    return scalar_or_array(centre), float(k["R"])
 
 
 def hessian_density(lam: Any, e: Any, p: ModelSpec) -> Any:

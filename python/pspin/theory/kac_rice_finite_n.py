@@ -72,6 +72,7 @@ class KacRiceCount:
         return float(self.value)
 
 
+_N_MAX = 40  # about 20 s at n = 40 (n = 20: ~1 s); round-off stays ~1e-12 relative
 _PANEL = 0.5  # panel width in GOE units: eigenvalue spacing near the centre ~ pi/sqrt(2n)
 _RULES = (8, 12)
 
@@ -150,9 +151,10 @@ def _check(
     n: Any, p: ModelSpec, index: Any, energy_range: Any
 ) -> tuple[int, Mixture, int | None, tuple[float, float]]:
     N = as_count(n, "n", minimum=2)
-    if N > 60:
+    if N > _N_MAX:
         raise ValueError(
-            f"exact finite-n counts are implemented for 2 <= n <= 60 (use complexity() beyond), got n={N}"
+            f"exact finite-n counts are implemented for 2 <= n <= {_N_MAX} "
+            f"(the cost grows like n^4; use complexity() beyond), got n={N}"
         )
     return N, as_mixture(p), as_index(index), _energy_range(energy_range)
 
@@ -165,7 +167,7 @@ def expected_critical_points(
     Parameters
     ----------
     n : int
-        Number of spins N, 2 <= N <= 60.
+        Number of spins N, 2 <= N <= 40 (about 1 s at N = 20, 20 s at N = 40; cached).
     p : int or mapping
         Model (pure or mixed; the isotropic ensemble of design.md).
     index : int or None
