@@ -12,14 +12,12 @@ import pytest
 
 def test_sk_reference_values():
     assert th.SK_CRITICAL_TEMPERATURE == 1.0  # Sherrington-Kirkpatrick 1975
-    # [lit] Parisi full-RSB ground state -0.7633 (Crisanti-Rizzo 2002: -0.76317)
-    assert (
-        round(th.sk_ground_state_energy(), 4) == -0.7632
-        or round(th.sk_ground_state_energy(), 4) == -0.7633
-    )
-    assert th.sk_ground_state_energy() == pytest.approx(-0.76317, abs=1e-5)
-    # [lit] replica-symmetric -sqrt(2/pi) = -0.7979
+    # [lit] Parisi full-RSB ground state: -0.76317 (Crisanti-Rizzo 2002), -0.763166
+    # (Oppermann-Schmidt-Sherrington 2007; Schmidt-Oppermann 2008)
+    assert th.sk_ground_state_energy() == pytest.approx(-0.76317, abs=5e-6)
+    # [lit] replica-symmetric -sqrt(2/pi) = -0.7979 (SK 1975); theory.md f.1: -0.7978846
     assert round(th.sk_replica_symmetric_ground_state_energy(), 4) == -0.7979
+    assert th.sk_replica_symmetric_ground_state_energy() == pytest.approx(-0.7978846, abs=6e-8)
     # theory.md f.1: 1RSB with q0 = 0 at T = 0 (a bound, not Parisi's value)
     assert th.ising_ground_state_energy_1rsb(2) == pytest.approx(-0.7688280, abs=6e-8)
 
