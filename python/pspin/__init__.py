@@ -21,16 +21,22 @@ except ImportError as exc:  # pragma: no cover - only hit on a broken install
     ) from exc
 
 from ._config import get_num_threads, set_num_threads, show_config, threads
+from .landscape import CriticalPoints, Minima, critical_points, minimize, unique_states
 from .models import IsingPSpin, SphericalPSpin
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "CriticalPoints",
     "IsingPSpin",
+    "Minima",
     "SphericalPSpin",
     "__version__",
+    "critical_points",
     "get_num_threads",
+    "minimize",
     "set_num_threads",
     "show_config",
     "threads",
+    "unique_states",
 ]

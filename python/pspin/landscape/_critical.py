@@ -1,0 +1,191 @@
+"""Critical points of any index on the sphere: eigenvector-following Newton, polished."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import _seed, _validate
+from ..models import SphericalPSpin
+from ._progress import progress_bar
+from ._starts import initial_states
+from ._tangent import tangent_basis
+
+
+@dataclass(frozen=True)
+class CriticalPoints:
+    """Critical points found from a batch of starts, one row per start.
+
+    Attributes
+    ----------
+    states : ndarray (b, n)
+    energies : ndarray (b,)
+        Total energies H.
+    grad_norm : ndarray (b,)
+        |grad_sph H| / sqrt(n) at the end (about 1e-15 when polished).
+    converged : ndarray (b,) of bool
+        Whether |grad_sph H| / sqrt(n) < gtol was reached; other rows are not critical points.
+    index : ndarray (b,) of int
+        Number of negative eigenvalues of the Riemannian Hessian.
+    hessian_eigenvalues : ndarray (b, n-1)
+        The tangent Hessian spectrum, ascending.
+    iterations : ndarray (b,) of int
+    params : dict
+    """
+
+    states: np.ndarray
+    energies: np.ndarray
+    grad_norm: np.ndarray
+    converged: np.ndarray
+    index: np.ndarray
+    hessian_eigenvalues: np.ndarray
+    iterations: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def energy_per_spin(self) -> np.ndarray:
+        return self.energies / self.states.shape[1]
+
+    def __len__(self) -> int:
+        return int(self.states.shape[0])
+
+    def select(self, mask: np.ndarray) -> CriticalPoints:
+        """The rows where ``mask`` is true (e.g. ``cp.select(cp.converged)``)."""
+        m = np.asarray(mask)
+        return CriticalPoints(
+            self.states[m], self.energies[m], self.grad_norm[m], self.converged[m], self.index[m],
+            self.hessian_eigenvalues[m], self.iterations[m], dict(self.params),
+        )
+
+
+def _tangent_system(model: SphericalPSpin, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Energy, tangent basis Q, gradient and Hessian in tangent coordinates at s."""
+    energy, g = model.energy_and_gradient(s)
+    g = g.astype(np.float64)
+    hess = model.hessian(s)
+    q = tangent_basis(s)
+    mu = float(s @ g) / float(s @ s)
+    return energy, q, q.T @ g, q.T @ hess @ q - mu * np.eye(q.shape[1])
+
+
+def _step(grad: np.ndarray, hess: np.ndarray, target: int | None, max_step: float) -> np.ndarray:
+    """Newton step in tangent coordinates.
+
+    target None: plain Newton (converges to the nearest critical point of any index).
+    target k: eigenvector following, ascending along the k lowest modes and
+    descending along the others, with |lambda| in place of lambda (converges to
+    index-k saddles).
+    """
+    lam, vec = np.linalg.eigh(hess)
+    gc = vec.T @ grad
+    floor = 1e-12 * max(1.0, float(np.abs(lam).max()))
+    if target is None:
+        safe = np.where(np.abs(lam) > floor, lam, floor)
+        coeff = -gc / safe
+    else:
+        sign = np.ones_like(lam)
+        sign[:target] = -1.0
+        coeff = -sign * gc / np.maximum(np.abs(lam), floor)
+    step = vec @ coeff
+    norm = np.linalg.norm(step)
+    return step * (max_step / norm) if norm > max_step else step
+
+
+def critical_points(
+    model: SphericalPSpin,
+    n_starts: int | None = None,
+    *,
+    index: int | None = None,
+    gtol: float | None = None,
+    max_iter: int = 200,
+    max_step: float | None = None,
+    seed: _seed.SeedLike = None,
+    initial: Any = None,
+    progress: bool = False,
+) -> CriticalPoints:
+    """Critical points of a spherical model from many starts, polished to machine precision.
+
+    Each start follows Newton's method on the sphere with the Hessian in an
+    orthonormal tangent basis. With ``index=k`` the step ascends along the k lowest
+    Hessian modes and descends along the rest (eigenvector following), which
+    converges to index-k saddles; with ``index=None`` it is plain Newton, which
+    converges to whichever critical point is near. Every step is capped at
+    ``max_step`` (default 0.5 sqrt(n), a trust radius), and the last iterations are
+    plain Newton steps, so converged points have |grad_sph H|/sqrt(n) at rounding
+    level. Uses dense Hessians: meant for n up to a few hundred.
+
+    Parameters
+    ----------
+    model : SphericalPSpin
+    n_starts : int, optional
+        Number of random starts (or give ``initial``).
+    index : int, optional
+        Target index for eigenvector following (0 finds minima); None: any index.
+    gtol : float, optional
+        Convergence threshold on |grad_sph H| / sqrt(n) (default 1e-12 for float64
+        models, 1e-5 for float32).
+    max_iter : int
+        Newton iterations per start.
+    seed, initial
+        Seed of the random starts, or explicit starts (b, n).
+
+    Returns
+    -------
+    CriticalPoints
+        With the index and tangent Hessian eigenvalues of each point; rows with
+        ``converged`` false are not critical points.
+    """
+    if not isinstance(model, SphericalPSpin):
+        raise TypeError(f"critical_points needs a SphericalPSpin, got {type(model).__name__}")
+    if index is not None:
+        index = _validate.positive_int(index, "index", minimum=0)
+        if index > model.n - 1:
+            raise ValueError(f"index must be <= n - 1 = {model.n - 1}, got {index}")
+    if gtol is None:
+        gtol = 1e-12 if model.dtype == np.float64 else 1e-5
+    if isinstance(gtol, bool) or not (isinstance(gtol, (int, float)) and np.isfinite(gtol) and gtol > 0):
+        raise ValueError(f"gtol must be a positive number, got {gtol!r}")
+    max_iter = _validate.positive_int(max_iter, "max_iter")
+    if model.n > 2000:
+        raise ValueError(f"critical_points uses dense Hessians; n = {model.n} is too large (limit 2000)")
+    states, seq = initial_states(model, n_starts, initial, seed)
+    n = model.n
+    radius = np.sqrt(n)
+    cap = 0.5 * radius if max_step is None else float(max_step)
+    b = states.shape[0]
+    out_states = np.empty_like(states)
+    energies = np.empty(b)
+    gnorm = np.empty(b)
+    idx = np.empty(b, dtype=np.int64)
+    eigs = np.empty((b, n - 1))
+    iters = np.zeros(b, dtype=np.int64)
+    with progress_bar(progress, total=b, desc="critical points") as bar:
+        for i in range(b):
+            s = states[i] * (radius / np.linalg.norm(states[i]))
+            s = s.astype(model.dtype)
+            target = index
+            for it in range(max_iter):
+                energy, q, g, h = _tangent_system(model, s)
+                norm = np.linalg.norm(g) / radius
+                if norm < gtol:
+                    break
+                # Close to a point, plain Newton converges quadratically; its index is
+                # already fixed by then, so polishing cannot change the target.
+                tgt = None if norm < 1e-6 else target
+                step = _step(g, h, tgt, cap)
+                x = s.astype(np.float64) + q @ step
+                s = (x * (radius / np.linalg.norm(x))).astype(model.dtype)
+                iters[i] = it + 1
+            energy, q, g, h = _tangent_system(model, s)
+            lam = np.linalg.eigvalsh(h)
+            out_states[i], energies[i], gnorm[i] = s, energy, np.linalg.norm(g) / radius
+            eigs[i], idx[i] = lam, int(np.sum(lam < 0))
+            bar.update(1)
+    return CriticalPoints(
+        states=out_states, energies=energies, grad_norm=gnorm, converged=gnorm < gtol,
+        index=idx, hessian_eigenvalues=eigs, iterations=iters,
+        params={"model": repr(model), "index": index, "gtol": gtol, "max_iter": max_iter,
+                "seed_entropy": seq.entropy, "seed_spawn_key": tuple(seq.spawn_key)},
+    )

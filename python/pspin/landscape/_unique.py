@@ -1,0 +1,57 @@
+"""De-duplication of states up to the model's symmetries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _validate
+
+
+def unique_states(
+    states: Any, *, flip_symmetric: bool = False, tol: float = 1e-6, return_index: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Distinct states, by overlap.
+
+    Two states s, t (with |s|^2 = |t|^2 = n, or +-1 spins) are the same when their
+    overlap q = s.t/n satisfies 1 - q < tol; with ``flip_symmetric`` (even-p models,
+    where H(-s) = H(s)) also when 1 + q < tol. For critical points polished to machine
+    precision distinct points have 1 - |q| of order 1/n, so any tol well below that
+    separates them; the default 1e-6 is safe for n up to ~10^5.
+
+    Parameters
+    ----------
+    states : array (b, n)
+    flip_symmetric : bool
+        Identify s with -s (pure even-p models and Ising models without fields).
+    tol : float
+        Tolerance on 1 - |q|.
+    return_index : bool
+        Also return, for each distinct state, the row of its first occurrence.
+
+    Returns
+    -------
+    ndarray (m, n), and the (m,) first-occurrence rows if ``return_index``.
+    """
+    arr, _ = _validate.batch(states, np.shape(states)[-1] if np.ndim(states) else 0, "states")
+    if not (np.isfinite(tol) and 0 < tol < 1):
+        raise ValueError(f"tol must lie in (0, 1), got {tol}")
+    x = arr.astype(np.float64)
+    norms = np.linalg.norm(x, axis=1)
+    if np.any(norms == 0):
+        raise ValueError("states must be non-zero")
+    unit = x / norms[:, None]
+    keep: list[int] = []
+    kept = np.empty((0, x.shape[1]))
+    for i in range(unit.shape[0]):
+        if kept.shape[0]:
+            q = kept @ unit[i]
+            if flip_symmetric:
+                q = np.abs(q)
+            if np.any(1.0 - q < tol):
+                continue
+        keep.append(i)
+        kept = np.vstack([kept, unit[i]])
+    rows = np.asarray(keep, dtype=np.int64)
+    return (arr[rows], rows) if return_index else arr[rows]

@@ -1,0 +1,32 @@
+"""Statistics of sets of minima and critical points, as numpy arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _validate
+
+
+def overlap_matrix(states: Any) -> np.ndarray:
+    """Overlaps q_ab = s_a . s_b / n between all pairs of states, (m, m)."""
+    arr, _ = _validate.batch(states, np.shape(states)[-1], "states")
+    x = arr.astype(np.float64)
+    return (x @ x.T) / x.shape[1]
+
+
+def energy_histogram(energies_per_spin: Any, bins: Any = 30, range: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised histogram of energies per spin: (density, bin_edges)."""
+    e = np.asarray(energies_per_spin, dtype=np.float64)
+    if e.ndim != 1 or e.size == 0 or not np.isfinite(e).all():
+        raise ValueError("energies must be a non-empty 1-D array of finite numbers")
+    return np.histogram(e, bins=bins, range=range, density=True)
+
+
+def index_histogram(index: Any, n: int) -> np.ndarray:
+    """Counts of critical points by index k = 0 .. n-1, (n,) int."""
+    k = np.asarray(index)
+    if k.ndim != 1 or (k.size and (k.min() < 0 or k.max() > n - 1)):
+        raise ValueError(f"index must be a 1-D array of integers in [0, {n - 1}]")
+    return np.bincount(k.astype(np.int64), minlength=n)
