@@ -66,14 +66,17 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _theory(args: argparse.Namespace) -> int:
+def _theory(argv: Sequence[str]) -> int:
     from .theory.__main__ import main as theory_main
 
-    return int(theory_main(args.rest) or 0)
+    return int(theory_main(list(argv)) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pspin`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["theory"]:  # its options are the theory module's own
+        return _theory(argv[1:])
     parser = argparse.ArgumentParser(prog="pspin", description="Energy landscapes of mean-field spin glasses.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="build models, print energies and kernel timings")
@@ -83,9 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
     config = sub.add_parser("config", help="show how the compiled core was built")
     config.set_defaults(func=_config)
-    theory = sub.add_parser("theory", help="landmark values of the theory (pspin theory --p 3)", add_help=False)
-    theory.add_argument("rest", nargs=argparse.REMAINDER)
-    theory.set_defaults(func=_theory)
+    sub.add_parser("theory", help="landmark values of the theory (pspin theory --p 3; --help for options)")
     args = parser.parse_args(argv)
     return int(args.func(args))
 
