@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pspin/couplings.hpp"
+#include "pspin/fields.hpp"
 #include "pspin/parallel.hpp"
 #include "pspin/philox.hpp"
 
@@ -60,47 +61,6 @@ struct IsingDense {
   // Multiply-adds of one incremental field update, for parallel-work thresholds.
   double flip_cost() const { return (has2() ? n : 0) + (has3() ? double(n) * n : 0.0); }
 
-  // Fields of each degree from scratch: h2 = W s, h3_i = (1/2) s^T T_i s.
-  void fields(const T* s, double* h2, double* h3) const {
-    for (int i = 0; i < n; ++i) {
-      h2[i] = 0.0;
-      h3[i] = 0.0;
-    }
-    if (has2())
-      for (int i = 0; i < n; ++i) {
-        const T* row = w.data() + std::size_t(i) * n;
-        double acc = 0.0;
-        for (int j = 0; j < n; ++j) acc += double(row[j]) * double(s[j]);
-        h2[i] = acc;
-      }
-    if (has3())
-      for (int i = 0; i < n; ++i) {
-        const T* slice = t.data() + std::size_t(i) * n * n;
-        double acc = 0.0;
-        for (int j = 0; j < n; ++j) {
-          double inner = 0.0;
-          for (int k = 0; k < n; ++k) inner += double(slice[std::size_t(j) * n + k]) * double(s[k]);
-          acc += double(s[j]) * inner;
-        }
-        h3[i] = 0.5 * acc;
-      }
-  }
-
-  // Total field and energy from scratch: H = -(1/2) s.h2 - (1/3) s.h3 (Euler's
-  // relation for homogeneous terms).
-  double fields_and_energy(const T* s, double* h, std::vector<double>& scratch) const {
-    scratch.resize(std::size_t(n));
-    double* h3 = scratch.data();
-    fields(s, h, h3);
-    double e2 = 0.0, e3 = 0.0;
-    for (int i = 0; i < n; ++i) {
-      e2 += double(s[i]) * h[i];
-      e3 += double(s[i]) * h3[i];
-      h[i] += h3[i];
-    }
-    return -0.5 * e2 - e3 / 3.0;
-  }
-
   // Adds the field change caused by flipping spin i (s is the state before
   // the flip). The degree-3 change -2 s_i T_i s is summed as columns so it
   // vectorises without reassociating a dot product.
@@ -136,6 +96,7 @@ struct IsingDescentSettings {
   std::uint64_t order_key = 0;      // Philox key of the random sweep orders
 };
 
+// Progress of one start, kept across verification rounds.
 struct IsingDescentOutcome {
   double energy = 0.0;
   int unstable = 0;
@@ -161,31 +122,27 @@ inline void random_sweep_order(Philox4x32Key key, std::uint64_t start, std::uint
   }
 }
 
-// Descends from the state s (overwritten by the endpoint). Incremental fields
-// drift by rounding, so a state they call stable is confirmed with fields
-// recomputed from scratch, and only a state stable by fresh fields is
-// reported converged (also one reached exactly as the budget ran out).
+// Descends from s with its fields h and energy out.energy, by incremental
+// updates, until no flip lowers the energy by those fields or the budget is
+// spent. s, h and out are updated in place.
 template <class T>
-IsingDescentOutcome ising_descend_one(const IsingDense<T>& d, T* s, std::uint64_t start,
-                                      const IsingDescentSettings& opt) {
+void ising_descend_incremental(const IsingDense<T>& d, T* s, double* h, IsingDescentOutcome& out,
+                               std::uint64_t start, const IsingDescentSettings& opt) {
   const int n = d.n;
-  IsingDescentOutcome out;
-  std::vector<double> h(n), scratch;
   std::vector<int> order(opt.method == IsingMethod::Random ? n : 0);
-  double energy = d.fields_and_energy(s, h.data(), scratch);
   const Philox4x32Key key = philox_key(opt.order_key);
-  const auto record = [&](std::int64_t it) {
+  double energy = out.energy;
+  std::int64_t it = out.iterations;
+  const auto record = [&] {
     if (opt.record_every > 0 && it % opt.record_every == 0) out.trajectory.push_back(energy / n);
   };
   const auto flip = [&](int i) {
     energy += 2.0 * double(s[i]) * h[i];
-    d.add_flip(i, s, h.data());
+    d.add_flip(i, s, h);
     s[i] = -s[i];
   };
-  record(0);
-  std::int64_t it = 0;
-  bool stopped = false;
-  while (!stopped && it < opt.max_iterations) {
+  if (it == 0 && out.trajectory.empty()) record();
+  while (it < opt.max_iterations) {
     bool moved = false;
     if (opt.method == IsingMethod::Greedy) {
       int best = -1;
@@ -197,10 +154,9 @@ IsingDescentOutcome ising_descend_one(const IsingDense<T>& d, T* s, std::uint64_
           best = i;
         }
       }
-      if (best >= 0) {
-        flip(best);
-        moved = true;
-      }
+      if (best < 0) break;  // a check, not an iteration
+      flip(best);
+      moved = true;
     } else {
       random_sweep_order(key, start, std::uint32_t(it), order.data(), n);
       for (int i : order)
@@ -209,34 +165,78 @@ IsingDescentOutcome ising_descend_one(const IsingDense<T>& d, T* s, std::uint64_
           moved = true;
         }
     }
-    // A greedy step that finds nothing to flip is a check, not an iteration;
-    // a random sweep counts either way.
-    if (moved || opt.method == IsingMethod::Random) record(++it);
-    if (!moved) {
-      energy = d.fields_and_energy(s, h.data(), scratch);
-      stopped = d.count_unstable(s, h.data()) == 0;
+    ++it;
+    record();
+    if (!moved) break;
+  }
+  out.energy = energy;
+  out.iterations = it;
+}
+
+// Fields and energies of the listed rows of states (b, n), from scratch with
+// the packed kernel. It runs on exactly one SIMD chunk of lanes per call, so a
+// row's rounding is the same whichever rows share its chunk.
+template <class T>
+void ising_fresh_fields(const Couplings<T>& c, const T* states, const std::vector<int>& rows, double* h,
+                        double* energy) {
+  const int n = c.n();
+  const int width = batch_chunk<T>();
+  std::vector<T> x(std::size_t(n) * width), g(std::size_t(n) * width);
+  std::vector<double> e(width);
+  for (std::size_t first = 0; first < rows.size(); first += width) {
+    const int lanes = int(std::min<std::size_t>(width, rows.size() - first));
+    std::fill(x.begin(), x.end(), T(0));
+    for (int l = 0; l < lanes; ++l)
+      for (int i = 0; i < n; ++i) x[std::size_t(i) * width + l] = states[std::size_t(rows[first + l]) * n + i];
+    energy_and_fields(c, x.data(), width, g.data(), e.data());
+    for (int l = 0; l < lanes; ++l) {
+      const int r = rows[first + l];
+      for (int i = 0; i < n; ++i) h[std::size_t(r) * n + i] = double(g[std::size_t(i) * width + l]);
+      energy[r] = e[l];
     }
   }
-  if (stopped && opt.record_every > 0 && it % opt.record_every != 0)
-    out.trajectory.push_back(energy / n);  // the state no longer changes: this is its energy at the next record
-  out.energy = d.fields_and_energy(s, h.data(), scratch);
-  out.unstable = d.count_unstable(s, h.data());
-  out.converged = out.unstable == 0;
-  out.iterations = it;
-  return out;
 }
 
 // Starts r = 0..b-1 of a batch whose first start has global number
-// first_start; states is (b, n) row-major and is overwritten by the endpoints.
+// first_start; states (b, n) row-major are overwritten by the endpoints.
+// Incremental fields drift by rounding, so a start they call stable is
+// checked with fields from scratch and resumes from them if it is not: only
+// a state stable by fresh fields is reported converged (also one reached
+// exactly as the budget ran out).
 template <class T>
-std::vector<IsingDescentOutcome> ising_descend_batch(const IsingDense<T>& d, T* states, int b,
-                                                     std::uint64_t first_start,
+std::vector<IsingDescentOutcome> ising_descend_batch(const Couplings<T>& c, const IsingDense<T>& d, T* states,
+                                                     int b, std::uint64_t first_start,
                                                      const IsingDescentSettings& opt) {
+  const int n = d.n;
   std::vector<IsingDescentOutcome> out(b);
-  const double work = double(b) * d.n * d.flip_cost();
-#pragma omp parallel for schedule(dynamic, 1) if (b > 1 && work > kMinParallelWork)
-  for (int r = 0; r < b; ++r)
-    out[r] = ising_descend_one(d, states + std::size_t(r) * d.n, first_start + std::uint64_t(r), opt);
+  std::vector<double> h(std::size_t(b) * n), energy(b);
+  std::vector<int> pending(b);
+  std::iota(pending.begin(), pending.end(), 0);
+  ising_fresh_fields(c, states, pending, h.data(), energy.data());
+  for (int r = 0; r < b; ++r) out[r].energy = energy[r];
+  while (!pending.empty()) {
+    const int m = int(pending.size());
+    const double work = double(m) * n * d.flip_cost();
+#pragma omp parallel for schedule(dynamic, 1) if (m > 1 && work > kMinParallelWork)
+    for (int k = 0; k < m; ++k) {
+      const int r = pending[k];
+      ising_descend_incremental(d, states + std::size_t(r) * n, h.data() + std::size_t(r) * n, out[r],
+                                first_start + std::uint64_t(r), opt);
+    }
+    ising_fresh_fields(c, states, pending, h.data(), energy.data());
+    std::vector<int> again;
+    for (int r : pending) {
+      IsingDescentOutcome& o = out[r];
+      o.energy = energy[r];
+      o.unstable = d.count_unstable(states + std::size_t(r) * n, h.data() + std::size_t(r) * n);
+      o.converged = o.unstable == 0;
+      if (!o.converged && o.iterations < opt.max_iterations) again.push_back(r);
+      // A stopped state no longer changes: its energy is that of the next record.
+      if (o.converged && opt.record_every > 0 && o.iterations % opt.record_every != 0)
+        o.trajectory.push_back(o.energy / n);
+    }
+    pending.swap(again);
+  }
   return out;
 }
 
