@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pspin/parallel.hpp"
-#include "pspin/philox.hpp"
+#include "pspin/gaussian.hpp"
 #include "pspin/tuple_layout.hpp"
 
 namespace pspin {
@@ -92,8 +92,7 @@ class Couplings {
     // Var K_t = c_p^2 * (number of orderings of t) / (2 n^(p-1)).
     const double base_var = blk.coefficient * blk.coefficient * p_factorial / (2.0 * std::pow(double(n_), p - 1));
     T* out = blk.values.get();
-    std::uint64_t cached_pair = ~std::uint64_t(0);
-    std::array<double, 2> pair{};
+    std::vector<double> z(L.n);
     for (RowCursor row(L, task.first_begin, task.first_end); row.valid(); row.advance()) {
       double prefix_std = std::sqrt(base_var), diag_std = prefix_std;
       if (L.multiset) {
@@ -108,17 +107,11 @@ class Couplings {
         prefix_std = std::sqrt(base_var / denom);
         diag_std = std::sqrt(base_var / (denom * (run + 1)));
       }
-      const int lo = row.lo();
-      for (int k = lo; k < L.n; ++k) {
-        const std::uint64_t e = row.offset + std::uint64_t(k - lo);
-        if ((e >> 1) != cached_pair) {
-          cached_pair = e >> 1;
-          pair = normal_pair(key, cached_pair, std::uint32_t(p), 0u);
-        }
-        const double z = pair[e & 1];
-        const double sd = (L.multiset && k == row.prefix[row.prefix_len() - 1]) ? diag_std : prefix_std;
-        out[e] = T(z * sd);
-      }
+      const int lo = row.lo(), len = row.length();
+      fill_normals(key, std::uint32_t(p), 0u, row.offset, len, z.data());
+      T* dst = out + row.offset;
+      for (int k = 0; k < len; ++k) dst[k] = T(z[k] * prefix_std);
+      if (L.multiset && lo == row.prefix[row.prefix_len() - 1]) dst[0] = T(z[0] * diag_std);
     }
   }
 

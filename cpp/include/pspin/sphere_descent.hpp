@@ -3,7 +3,7 @@
 // with an Armijo backtracking line search (to reach minima fast).
 //
 // Every start is independent: its iterates depend only on its own data, so the
-// result is identical for any thread count and any batch composition. Each
+// result is identical for any thread count, batch size or number of starts. Each
 // iteration evaluates all starts that still need a point in one pass over the
 // couplings. The optimiser state is double precision whatever the couplings' type.
 #pragma once
@@ -109,7 +109,10 @@ class SphereDescent {
   // Energies and Riemannian gradients at points X[idx[j]] (rows of a b x n array).
   void evaluate(const std::vector<int>& idx, const double* X, double* energies, double* grads) {
     const int m = int(idx.size());
-    const int B = padded_batch<T>(m);
+    // Always the batched kernel (even for one start): its lanes never mix, so a
+    // start's iterates do not depend on which other starts share the pass.
+    constexpr int W = batch_chunk<T>();
+    const int B = (m + W - 1) / W * W;
     std::vector<T> x(std::size_t(n_) * B, T(0)), f(std::size_t(n_) * B);
     std::vector<double> e(B);
     for (int j = 0; j < m; ++j)
