@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - only hit on a broken install
     ) from exc
 
 from ._config import get_num_threads, set_num_threads, show_config, threads
-from .landscape import CriticalPoints, Minima, critical_points, minimize, unique_states
+from .landscape import CriticalPoints, Minima, critical_points, enumerate_local_minima, minimize, unique_states
 from .models import IsingPSpin, SphericalPSpin
 
 __version__: str = _core.__version__
@@ -33,6 +33,7 @@ __all__ = [
     "SphericalPSpin",
     "__version__",
     "critical_points",
+    "enumerate_local_minima",
     "get_num_threads",
     "minimize",
     "set_num_threads",

@@ -7,6 +7,7 @@ from typing import Any
 from .. import _seed
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from ._critical import CriticalPoints, critical_points
+from ._ising import LocalMinima, enumerate_local_minima, minimize_ising
 from ._results import Minima
 from ._spherical import METHODS as SPHERICAL_METHODS
 from ._spherical import minimize_spherical
@@ -46,8 +47,6 @@ def minimize(
             initial=initial, record_every=record_every, progress=progress, **options,
         )
     if isinstance(model, IsingPSpin):
-        from ._ising import minimize_ising
-
         return minimize_ising(
             model, n_starts, method=method or "greedy", max_sweeps=max_iter, seed=seed, initial=initial,
             record_every=record_every, **options,
@@ -58,11 +57,14 @@ def minimize(
 __all__ = [
     "SPHERICAL_METHODS",
     "CriticalPoints",
+    "LocalMinima",
     "Minima",
     "critical_points",
     "energy_histogram",
+    "enumerate_local_minima",
     "index_histogram",
     "minimize",
+    "minimize_ising",
     "minimize_spherical",
     "overlap_matrix",
     "smallest_hessian_eigenvalues",
