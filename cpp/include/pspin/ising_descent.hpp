@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
@@ -27,37 +28,23 @@ namespace pspin {
 template <class T>
 struct IsingDense {
   int n = 0;
-  std::vector<T> w;  // n x n; empty without a degree-2 term
-  std::vector<T> t;  // n x n x n; empty without a degree-3 term
+  std::unique_ptr<T[]> w;  // n x n; null without a degree-2 term
+  std::unique_ptr<T[]> t;  // n x n x n; null without a degree-3 term
 
   explicit IsingDense(const Couplings<T>& c) : n(c.n()) {
     if (c.multiset()) throw std::invalid_argument("Ising couplings must use distinct indices");
-    const std::size_t nn = std::size_t(n) * n;
     for (int b = 0; b < c.n_blocks(); ++b) {
-      const auto& blk = c.block(b);
-      const TupleLayout& L = blk.layout;
-      if (L.p == 2) w.assign(nn, T(0));
-      else if (L.p == 3) t.assign(nn * n, T(0));
-      else throw std::invalid_argument("Ising landscape kernels support degrees 2 and 3 only");
-      for (RowCursor row(L, 0, L.first_index_end()); row.valid(); row.advance()) {
-        const T* v = blk.values.get() + row.offset - row.lo();
-        for (int k = row.lo(); k < n; ++k) {
-          const std::size_t i = row.prefix[0];
-          if (L.p == 2) {
-            w[i * n + k] = w[k * n + i] = v[k];
-          } else {
-            const std::size_t j = row.prefix[1];
-            t[(i * n + j) * n + k] = t[(i * n + k) * n + j] = v[k];
-            t[(j * n + i) * n + k] = t[(j * n + k) * n + i] = v[k];
-            t[(k * n + i) * n + j] = t[(k * n + j) * n + i] = v[k];
-          }
-        }
-      }
+      const int p = c.block(b).layout.p;
+      if (p != 2 && p != 3) throw std::invalid_argument("Ising landscape kernels support degrees 2 and 3 only");
+    }
+    for (int b = 0; b < c.n_blocks(); ++b) {
+      if (c.block(b).layout.p == 2) fill_matrix(c.block(b));
+      else fill_tensor(c.block(b));
     }
   }
 
-  bool has2() const { return !w.empty(); }
-  bool has3() const { return !t.empty(); }
+  bool has2() const { return bool(w); }
+  bool has3() const { return bool(t); }
   // Multiply-adds of one incremental field update, for parallel-work thresholds.
   double flip_cost() const { return (has2() ? n : 0) + (has3() ? double(n) * n : 0.0); }
 
@@ -67,11 +54,11 @@ struct IsingDense {
   void add_flip(int i, const T* s, double* h) const {
     const double c = -2.0 * double(s[i]);
     if (has2()) {
-      const T* row = w.data() + std::size_t(i) * n;
+      const T* row = w.get() + std::size_t(i) * n;
       for (int j = 0; j < n; ++j) h[j] += c * double(row[j]);
     }
     if (has3()) {
-      const T* slice = t.data() + std::size_t(i) * n * n;
+      const T* slice = t.get() + std::size_t(i) * n * n;
       for (int k = 0; k < n; ++k) {
         const double ck = c * double(s[k]);
         const T* col = slice + std::size_t(k) * n;
@@ -84,6 +71,55 @@ struct IsingDense {
     int bad = 0;
     for (int i = 0; i < n; ++i) bad += double(s[i]) * h[i] < 0.0;
     return bad;
+  }
+
+ private:
+  // The packed index of tuple (a, b, c), a < b < c, is start[a * n + b] + c
+  // (degree 2: of (a, b), start[a] + b): one entry per row of the packed layout.
+  static std::vector<std::uint64_t> row_starts(const TupleLayout& L) {
+    std::vector<std::uint64_t> starts(std::size_t(L.n) * (L.p == 3 ? L.n : 1));
+    for (RowCursor row(L, 0, L.first_index_end()); row.valid(); row.advance()) {
+      const std::size_t key = L.p == 3 ? std::size_t(row.prefix[0]) * L.n + row.prefix[1] : row.prefix[0];
+      starts[key] = row.offset - std::uint64_t(row.lo());
+    }
+    return starts;
+  }
+
+  // Each row (slice) is written whole by one thread: first touch puts it in
+  // that thread's memory and no write is shared.
+  void fill_matrix(const DegreeBlock<T>& blk) {
+    w.reset(new T[std::size_t(n) * n]);
+    const auto start = row_starts(blk.layout);
+    const T* v = blk.values.get();
+#pragma omp parallel for schedule(static) if (double(n) * n > kMinParallelWork)
+    for (int i = 0; i < n; ++i) {
+      T* row = w.get() + std::size_t(i) * n;
+      for (int k = 0; k < i; ++k) row[k] = v[start[k] + i];
+      row[i] = T(0);
+      for (int k = i + 1; k < n; ++k) row[k] = v[start[i] + k];
+    }
+  }
+
+  void fill_tensor(const DegreeBlock<T>& blk) {
+    const std::size_t nn = std::size_t(n) * n;
+    t.reset(new T[nn * n]);
+    const auto start = row_starts(blk.layout);
+    const T* v = blk.values.get();
+#pragma omp parallel for schedule(dynamic, 4) if (double(nn) * n > kMinParallelWork)
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        T* row = t.get() + i * nn + std::size_t(j) * n;
+        if (j == i) {
+          std::fill(row, row + n, T(0));
+          continue;
+        }
+        const int a = std::min(i, j), b = std::max(i, j);  // T[i, j, k] = J of sorted (a, b, k)
+        for (int k = 0; k < a; ++k) row[k] = v[start[std::size_t(k) * n + a] + b];
+        row[a] = T(0);
+        for (int k = a + 1; k < b; ++k) row[k] = v[start[std::size_t(a) * n + k] + b];
+        row[b] = T(0);
+        for (int k = b + 1; k < n; ++k) row[k] = v[start[std::size_t(a) * n + b] + k];
+      }
   }
 };
 
