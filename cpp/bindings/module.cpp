@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
   bind_couplings(m);
   bind_spherical_landscape(m);
   bind_ising_landscape(m);
+  bind_sampling(m);
 }

@@ -10,3 +10,4 @@ void bind_config(py::module_& m);
 void bind_couplings(py::module_& m);
 void bind_spherical_landscape(py::module_& m);
 void bind_ising_landscape(py::module_& m);
+void bind_sampling(py::module_& m);

@@ -152,6 +152,12 @@ class IsingEnumerator {
 #endif
   }
 
+  // The low spins flip most often (spin q every 2^(q+1) steps), so for them the
+  // degree-3 rows K_q = T_q s are kept up to date: a flip then costs
+  // O(kKeptRows * n) instead of the O(n^2) sum over the slice T_i, which only
+  // the rare flips of higher spins pay.
+  static constexpr int kKeptRows = 4;
+
   template <int NB, bool kHas2, bool kHas3>
   void walk_task(std::uint64_t task, std::vector<std::uint64_t>& found) const {
     std::uint64_t code = task << walk_bits_;
@@ -162,6 +168,9 @@ class IsingEnumerator {
         s[b][l] = j < n_ ? spin(code, j) : 1.0;
       }
     initial_fields<NB, kHas2, kHas3>(s, h);
+    const int kept = kHas3 ? std::min(kKeptRows, walk_bits_) : 0;
+    vec K[kKeptRows][NB];
+    for (int q = 0; q < kept; ++q) slice_times_state<NB>(q, s, K[q]);
     const auto check = [&] {
       if (!surely_unstable<NB>(s, h) && stable_from_scratch(code)) found.push_back(code);
     };
@@ -175,17 +184,34 @@ class IsingEnumerator {
         for (int b = 0; b < NB; ++b) h[b] += c * row[b];
       }
       if (kHas3) {
-        // dh = -2 s_i T_i s, summed as columns of the slice T_i.
-        const vec* slice = t3_.data() + std::size_t(i) * n_ * NB;
-        for (int m = 0; m < n_; ++m) {
-          const double cm = c * s[m / kWidth][m % kWidth];
-          const vec* col = slice + std::size_t(m) * NB;
-          for (int b = 0; b < NB; ++b) h[b] += cm * col[b];
+        if (i < kept) {
+          for (int b = 0; b < NB; ++b) h[b] += c * K[i][b];
+        } else {
+          vec fresh[NB];
+          slice_times_state<NB>(i, s, fresh);
+          for (int b = 0; b < NB; ++b) h[b] += c * fresh[b];
+        }
+        // K_q[j] gains T[q, j, i] * (-2 s_i); row (q, i) of the slices holds it.
+        for (int q = 0; q < kept; ++q) {
+          const vec* row = t3_.data() + (std::size_t(q) * n_ + i) * NB;
+          for (int b = 0; b < NB; ++b) K[q][b] += c * row[b];
         }
       }
       s[i / kWidth][i % kWidth] = -s[i / kWidth][i % kWidth];
       code ^= std::uint64_t(1) << i;
       check();
+    }
+  }
+
+  // out = T_i s, summed as columns of the slice so it vectorises.
+  template <int NB>
+  void slice_times_state(int i, const vec* s, vec* out) const {
+    for (int b = 0; b < NB; ++b) out[b] = vec{};
+    const vec* slice = t3_.data() + std::size_t(i) * n_ * NB;
+    for (int m = 0; m < n_; ++m) {
+      const double sm = s[m / kWidth][m % kWidth];
+      const vec* col = slice + std::size_t(m) * NB;
+      for (int b = 0; b < NB; ++b) out[b] += sm * col[b];
     }
   }
 

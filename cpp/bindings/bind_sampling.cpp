@@ -1,0 +1,116 @@
+// Parallel tempering engines. Arguments are validated in python/pspin/sampling/;
+// run() releases the GIL and is called in chunks, between which Python shows
+// progress, writes checkpoints and answers Ctrl-C.
+#include <cstring>
+#include <string>
+
+#include "pspin/ising_sampler.hpp"
+#include "pspin/tempering.hpp"
+#include "pybind11.hpp"
+
+namespace {
+
+template <class T>
+using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+// A sampler and the tempering driver over it, bound to Python as one object.
+template <class Sampler>
+struct Engine {
+  Sampler sampler;
+  pspin::Tempering<Sampler> pt;
+  template <class... Args>
+  Engine(std::vector<double> betas, int ladders, std::uint64_t seed_swaps, Args&&... sampler_args)
+      : sampler(std::forward<Args>(sampler_args)...), pt(sampler, std::move(betas), ladders, seed_swaps) {}
+};
+
+template <class T>
+int checked_slots(const pspin::Couplings<T>& c, const Array<T>& initial, const std::vector<double>& betas, int ladders) {
+  const int slots = int(betas.size()) * ladders;
+  if (initial.ndim() != 2 || initial.shape(0) != slots || initial.shape(1) != c.n())
+    throw std::invalid_argument("initial states must have shape (temperatures * replicas, n)");
+  return slots;
+}
+
+// The Python face shared by every engine: run in chunks, read and restore state.
+template <class T, class E, class Init>
+void bind_engine(py::module_& m, const char* name, Init init) {
+  py::class_<E>(m, name)
+      .def(std::move(init), py::keep_alive<1, 2>())
+      .def("run", [](E& e, int n_sweeps, int sample_every) {
+             const int R = e.pt.temperatures(), K = e.pt.ladders(), pairs = K * (K - 1) / 2;
+             const std::uint64_t done = e.pt.sweeps_done();
+             const int samples = int((done + std::uint64_t(n_sweeps)) / std::uint64_t(sample_every) -
+                                     done / std::uint64_t(sample_every));
+             py::array_t<double> energies({samples, R, K}), overlaps({samples, R, pairs});
+             double* ep = energies.mutable_data();
+             double* qp = overlaps.mutable_data();
+             {
+               py::gil_scoped_release release;
+               e.pt.run(n_sweeps, sample_every, ep, qp);
+             }
+             return py::make_tuple(energies, overlaps);
+           }, py::arg("n_sweeps"), py::arg("sample_every"),
+           "n_sweeps sweeps with swaps; returns energies (samples, R, K) and overlaps (samples, R, K(K-1)/2).")
+      .def("states", [](const E& e) {
+             const int S = e.sampler.slots(), n = e.sampler.n();
+             py::array_t<T> out({S, n});
+             for (int s = 0; s < S; ++s)
+               std::memcpy(out.mutable_data() + std::size_t(s) * n, e.sampler.state(s), n * sizeof(T));
+             return out;
+           })
+      .def("energies", [](const E& e) {
+             py::array_t<double> out(e.sampler.slots());
+             for (int s = 0; s < e.sampler.slots(); ++s) out.mutable_data()[s] = e.sampler.energy(s);
+             return out;
+           })
+      .def("aux", [](const E& e) {
+             const auto a = e.sampler.save_aux();
+             return py::array_t<double>(a.size(), a.data());
+           }, "Sampler state besides the configurations (cached fields, energies, step sizes).")
+      .def("temp_of_slot", [](const E& e) { return py::array_t<int>(e.pt.temp_of_slot().size(), e.pt.temp_of_slot().data()); })
+      .def_property_readonly("sweeps_done", [](const E& e) { return e.pt.sweeps_done(); })
+      .def("stats", [](const E& e) {
+             const auto& st = e.pt.stats();
+             py::dict d;
+             d["attempts"] = py::array_t<std::uint64_t>(st.attempts.size(), st.attempts.data());
+             d["accepts"] = py::array_t<std::uint64_t>(st.accepts.size(), st.accepts.data());
+             d["round_trips"] = py::array_t<std::uint64_t>(st.round_trips.size(), st.round_trips.data());
+             d["phase"] = py::array_t<int>(st.phase.size(), st.phase.data());
+             return d;
+           })
+      .def("restore", [](E& e, const Array<T>& states, std::vector<double> aux, std::vector<int> temp_of_slot,
+                         std::uint64_t sweeps, std::vector<std::uint64_t> attempts, std::vector<std::uint64_t> accepts,
+                         std::vector<std::uint64_t> round_trips, std::vector<int> phase) {
+             const std::size_t S = std::size_t(e.sampler.slots()), n = std::size_t(e.sampler.n());
+             if (std::size_t(states.size()) != S * n) throw std::invalid_argument("checkpoint states have the wrong size");
+             if (attempts.size() != e.pt.stats().attempts.size() || accepts.size() != attempts.size() ||
+                 round_trips.size() != S || phase.size() != S)
+               throw std::invalid_argument("checkpoint statistics have the wrong size");
+             e.sampler.restore(states.data(), aux);
+             e.pt.restore(temp_of_slot, sweeps, pspin::TemperingStats{attempts, accepts, round_trips, phase});
+           });
+}
+
+template <class T>
+void bind_ising(py::module_& m, const char* name) {
+  using E = Engine<pspin::IsingSampler<T>>;
+  bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
+                                         int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
+                                         const std::string& update) {
+    const int slots = checked_slots(c, initial, betas, ladders);
+    pspin::IsingUpdate u;
+    if (update == "metropolis") u = pspin::IsingUpdate::Metropolis;
+    else if (update == "heat_bath") u = pspin::IsingUpdate::HeatBath;
+    else throw std::invalid_argument("unknown update " + update);
+    const T* x = initial.data();
+    py::gil_scoped_release release;
+    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, u);
+  }));
+}
+
+}  // namespace
+
+void bind_sampling(py::module_& m) {
+  bind_ising<double>(m, "IsingTemperingF64");
+  bind_ising<float>(m, "IsingTemperingF32");
+}

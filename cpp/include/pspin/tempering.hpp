@@ -1,0 +1,155 @@
+// Parallel tempering over K independent ladders of R temperatures.
+//
+// There are R*K configurations ("slots"); slot s belongs to ladder s / R and
+// holds temperature index temp_of_slot[s] (0 = the lowest temperature). Swaps
+// exchange temperature labels between neighbours of one ladder, never
+// configurations. Every random number is Philox at a counter built from
+// (sweep, ladder, pair): a run is a pure function of (seed, state, sweep count),
+// so stopping and resuming anywhere reproduces it bit for bit.
+//
+// A Sampler moves all slots by one sweep at their inverse temperatures:
+//   int n() const; int slots() const;
+//   void sweep_all(const double* beta_of_slot, std::uint64_t sweep);
+//   double energy(int slot) const;           // total H
+//   double overlap(int a, int b) const;      // s_a . s_b / n
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "pspin/philox.hpp"
+
+namespace pspin {
+
+// Purposes in the fourth Philox counter word (bits 24..31), fixed forever.
+enum class RandomPurpose : std::uint32_t { Swap = 1, IsingSweep = 2, SphereMomentum = 3, SphereAccept = 4 };
+
+inline Philox4x32Counter philox_counter(std::uint32_t a, std::uint32_t b, std::uint64_t sweep, RandomPurpose purpose) {
+  return {a, b, std::uint32_t(sweep), std::uint32_t(sweep >> 32) ^ (std::uint32_t(purpose) << 24)};
+}
+
+// 32-bit uniform in [0, 1).
+inline double uniform32(std::uint32_t x) { return double(x) * 0x1.0p-32; }
+
+struct TemperingStats {
+  std::vector<std::uint64_t> attempts, accepts;  // per neighbour pair
+  std::vector<std::uint64_t> round_trips;        // per slot
+  std::vector<int> phase;                        // per slot: 0 none, 1 seen lowest, 2 then highest
+};
+
+template <class Sampler>
+class Tempering {
+ public:
+  Tempering(Sampler& sampler, std::vector<double> betas, int ladders, std::uint64_t seed)
+      : S_(sampler), betas_(std::move(betas)), R_(int(betas_.size())), K_(ladders), key_(philox_key(seed)) {
+    if (R_ < 1 || K_ < 1 || S_.slots() != R_ * K_) throw std::invalid_argument("slots must equal temperatures x ladders");
+    temp_of_slot_.resize(std::size_t(R_) * K_);
+    for (int s = 0; s < R_ * K_; ++s) temp_of_slot_[s] = s % R_;
+    stats_.attempts.assign(R_ > 1 ? R_ - 1 : 0, 0);
+    stats_.accepts.assign(R_ > 1 ? R_ - 1 : 0, 0);
+    stats_.round_trips.assign(std::size_t(R_) * K_, 0);
+    stats_.phase.assign(std::size_t(R_) * K_, 0);
+    rebuild_index();
+    for (int s = 0; s < R_ * K_; ++s) track_round_trip(s);
+  }
+
+  int temperatures() const { return R_; }
+  int ladders() const { return K_; }
+  std::uint64_t sweeps_done() const { return sweep_; }
+  const std::vector<int>& temp_of_slot() const { return temp_of_slot_; }
+  const TemperingStats& stats() const { return stats_; }
+  int slot_at(int ladder, int temp) const { return slot_of_temp_[std::size_t(ladder) * R_ + temp]; }
+
+  // Restores the label permutation, sweep count and statistics of a checkpoint.
+  void restore(const std::vector<int>& temp_of_slot, std::uint64_t sweeps, const TemperingStats& stats) {
+    if (temp_of_slot.size() != temp_of_slot_.size()) throw std::invalid_argument("permutation has the wrong size");
+    temp_of_slot_ = temp_of_slot;
+    sweep_ = sweeps;
+    stats_ = stats;
+    rebuild_index();
+  }
+
+  // n_sweeps sweeps, each followed by swap attempts; after every sweep whose
+  // 1-based global index is a multiple of sample_every, writes the energies
+  // (R x K, by temperature) and the overlaps of all ladder pairs (R x K(K-1)/2).
+  // Returns the number of samples written.
+  int run(int n_sweeps, int sample_every, double* energies_out, double* overlaps_out) {
+    std::vector<double> beta_of_slot(std::size_t(R_) * K_);
+    const int pairs = K_ * (K_ - 1) / 2;
+    int samples = 0;
+    for (int t = 0; t < n_sweeps; ++t) {
+      for (int s = 0; s < R_ * K_; ++s) beta_of_slot[s] = betas_[temp_of_slot_[s]];
+      S_.sweep_all(beta_of_slot.data(), sweep_);
+      swap_labels();
+      ++sweep_;
+      if (sweep_ % std::uint64_t(sample_every) != 0) continue;
+      double* e = energies_out + std::size_t(samples) * R_ * K_;
+      double* q = overlaps_out + std::size_t(samples) * R_ * pairs;
+      for (int r = 0; r < R_; ++r) {
+        for (int k = 0; k < K_; ++k) e[r * K_ + k] = S_.energy(slot_at(k, r));
+        int pair = 0;
+        for (int a = 0; a < K_; ++a)
+          for (int b = a + 1; b < K_; ++b) q[r * pairs + pair++] = S_.overlap(slot_at(a, r), slot_at(b, r));
+      }
+      ++samples;
+    }
+    return samples;
+  }
+
+ private:
+  void rebuild_index() {
+    slot_of_temp_.assign(std::size_t(R_) * K_, -1);
+    for (int s = 0; s < R_ * K_; ++s) {
+      const int t = temp_of_slot_[s];
+      if (t < 0 || t >= R_ || slot_of_temp_[std::size_t(s / R_) * R_ + t] != -1)
+        throw std::invalid_argument("temperature labels must be a permutation within each ladder");
+      slot_of_temp_[std::size_t(s / R_) * R_ + t] = s;
+    }
+  }
+
+  // Round trip: lowest -> highest -> lowest temperature.
+  void track_round_trip(int s) {
+    const int t = temp_of_slot_[s];
+    int& phase = stats_.phase[s];
+    if (t == 0) {
+      if (phase == 2) ++stats_.round_trips[s];
+      phase = 1;
+    } else if (t == R_ - 1 && phase == 1) {
+      phase = 2;
+    }
+  }
+
+  // Even pairs on even sweeps, odd pairs on odd sweeps (deterministic alternation).
+  void swap_labels() {
+    for (int k = 0; k < K_; ++k)
+      for (int r = int(sweep_ & 1); r + 1 < R_; r += 2) {
+        const int a = slot_at(k, r), b = slot_at(k, r + 1);
+        const double log_ratio = (betas_[r] - betas_[r + 1]) * (S_.energy(a) - S_.energy(b));
+        ++stats_.attempts[r];
+        bool accept = log_ratio >= 0.0;
+        if (!accept) {
+          const auto u = philox4x32_10(philox_counter(std::uint32_t(r), std::uint32_t(k), sweep_, RandomPurpose::Swap), key_);
+          accept = uniform32(u[0]) < std::exp(log_ratio);
+        }
+        if (!accept) continue;
+        ++stats_.accepts[r];
+        temp_of_slot_[a] = r + 1;
+        temp_of_slot_[b] = r;
+        slot_of_temp_[std::size_t(k) * R_ + r] = b;
+        slot_of_temp_[std::size_t(k) * R_ + r + 1] = a;
+        track_round_trip(a);
+        track_round_trip(b);
+      }
+  }
+
+  Sampler& S_;
+  std::vector<double> betas_;
+  int R_, K_;
+  Philox4x32Key key_;
+  std::uint64_t sweep_ = 0;
+  std::vector<int> temp_of_slot_, slot_of_temp_;
+  TemperingStats stats_;
+};
+
+}  // namespace pspin
