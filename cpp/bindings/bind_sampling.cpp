@@ -69,6 +69,8 @@ void bind_engine(py::module_& m, const char* name, Init init) {
            }, "Sampler state besides the configurations (cached fields, energies, step sizes).")
       .def("temp_of_slot", [](const E& e) { return py::array_t<int>(e.pt.temp_of_slot().size(), e.pt.temp_of_slot().data()); })
       .def_property_readonly("sweeps_done", [](const E& e) { return e.pt.sweeps_done(); })
+      .def("betas", [](const E& e) { return py::array_t<double>(e.pt.betas().size(), e.pt.betas().data()); })
+      .def("set_betas", [](E& e, const std::vector<double>& betas) { e.pt.set_betas(betas); }, py::arg("betas"))
       .def("stats", [](const E& e) {
              const auto& st = e.pt.stats();
              py::dict d;

@@ -61,6 +61,13 @@ class Tempering {
   const TemperingStats& stats() const { return stats_; }
   int slot_at(int ladder, int temp) const { return slot_of_temp_[std::size_t(ladder) * R_ + temp]; }
 
+  const std::vector<double>& betas() const { return betas_; }
+  // New inverse temperatures for the same labels (ladder tuning during burn-in).
+  void set_betas(const std::vector<double>& betas) {
+    if (int(betas.size()) != R_) throw std::invalid_argument("need one inverse temperature per label");
+    betas_ = betas;
+  }
+
   // Restores the label permutation, sweep count and statistics of a checkpoint.
   void restore(const std::vector<int>& temp_of_slot, std::uint64_t sweeps, const TemperingStats& stats) {
     if (temp_of_slot.size() != temp_of_slot_.size()) throw std::invalid_argument("permutation has the wrong size");
