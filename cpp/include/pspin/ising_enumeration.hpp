@@ -156,7 +156,7 @@ class IsingEnumerator {
   // degree-3 rows K_q = T_q s are kept up to date: a flip then costs
   // O(kKeptRows * n) instead of the O(n^2) sum over the slice T_i, which only
   // the rare flips of higher spins pay.
-  static constexpr int kKeptRows = 6;
+  static constexpr int kKeptRows = 4;
 
   template <int NB, bool kHas2, bool kHas3>
   void walk_task(std::uint64_t task, std::vector<std::uint64_t>& found) const {
