@@ -1,0 +1,9 @@
+"""Sampling at T > 0: parallel tempering, simulated annealing, temperature ladders."""
+
+from __future__ import annotations
+
+from .ladders import equalise_acceptance, geometric_temperatures
+from .result import PTResult
+from .tempering import ParallelTempering
+
+__all__ = ["PTResult", "ParallelTempering", "equalise_acceptance", "geometric_temperatures"]

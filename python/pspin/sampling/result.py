@@ -1,0 +1,165 @@
+"""Measurements of a parallel-tempering run and the observables derived from them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .. import analysis
+
+
+def elementary_symmetric_of_products(q: np.ndarray, n: int, p: int) -> np.ndarray:
+    """e_p(s o t) for Ising spins from the overlap q = s.t/n alone.
+
+    The products x_i = s_i t_i are +-1, so their power sums are P_k = n (k even) and
+    n q (k odd); Newton's identities e_k = (1/k) sum_{i=1}^k (-1)^(i-1) e_{k-i} P_i
+    then give e_p exactly.
+    """
+    e = [np.ones_like(q)]
+    for k in range(1, p + 1):
+        acc = np.zeros_like(q)
+        for i in range(1, k + 1):
+            power_sum = n if i % 2 == 0 else n * q
+            acc = acc + (-1) ** (i - 1) * e[k - i] * power_sum
+        e.append(acc / k)
+    return e[p]
+
+
+@dataclass(frozen=True)
+class PTResult:
+    """Time series and observables of a parallel-tempering run (after burn-in).
+
+    Attributes
+    ----------
+    temperatures : (R,) ascending.
+    energies : (R, K, samples) total energies H of replica k at temperature r.
+    overlaps : (R, K(K-1)/2, samples) overlaps q between replica pairs.
+    swap_attempts, swap_accepts : (R-1,) per neighbour pair, measurement phase.
+    round_trips_per_slot : (R*K,) lowest -> highest -> lowest trips per configuration.
+    sweeps, burn_in, sample_every : run bookkeeping; params: identity and provenance.
+    """
+
+    model: Any
+    temperatures: np.ndarray
+    energies: np.ndarray
+    overlaps: np.ndarray
+    swap_attempts: np.ndarray
+    swap_accepts: np.ndarray
+    round_trips_per_slot: np.ndarray
+    sweeps: int
+    burn_in: int
+    sample_every: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.model.n)
+
+    @property
+    def samples(self) -> int:
+        return int(self.energies.shape[-1])
+
+    def _need_samples(self) -> None:
+        if self.samples < 2:
+            raise ValueError("fewer than 2 samples after burn-in: run longer or sample more often")
+
+    # ------------------------------------------------------------------ energy
+    @property
+    def energy_series(self) -> np.ndarray:
+        """(R, samples) energy per spin, averaged over the replicas."""
+        return self.energies.mean(axis=1) / self.n
+
+    @cached_property
+    def _energy_binning(self) -> Any:
+        self._need_samples()
+        return analysis.binning_error(self.energy_series, axis=-1)
+
+    @property
+    def mean_energy_per_spin(self) -> np.ndarray:
+        """(R,) mean energy per spin."""
+        return np.asarray(self._energy_binning.mean)
+
+    @property
+    def energy_error(self) -> np.ndarray:
+        """(R,) standard error of the mean energy per spin (blocking analysis)."""
+        return np.asarray(self._energy_binning.error)
+
+    @cached_property
+    def autocorrelation_time(self) -> np.ndarray:
+        """(R,) integrated autocorrelation time of the energy, in samples (tau_int = 1/2 + sum rho)."""
+        self._need_samples()
+        return np.asarray(analysis.integrated_autocorrelation_time(self.energy_series, axis=-1).tau)
+
+    @cached_property
+    def specific_heat(self) -> np.ndarray:
+        """(R,) specific heat per spin from fluctuations, Var(H)/(n T^2), averaged over replicas."""
+        self._need_samples()
+        var = self.energies.var(axis=-1).mean(axis=1)
+        return var / (self.n * self.temperatures**2)
+
+    # ------------------------------------------------------------------ overlaps
+    @property
+    def overlap_series(self) -> np.ndarray:
+        """(R, samples) overlap q of the first replica pair (needs replicas >= 2)."""
+        if self.overlaps.shape[1] == 0:
+            raise ValueError("overlaps need replicas >= 2")
+        return self.overlaps[:, 0, :]
+
+    @property
+    def mean_overlap_squared(self) -> np.ndarray:
+        """(R,) <q^2> averaged over replica pairs and samples."""
+        if self.overlaps.shape[1] == 0:
+            raise ValueError("overlaps need replicas >= 2")
+        return (self.overlaps**2).mean(axis=(1, 2))
+
+    @cached_property
+    def binder(self) -> np.ndarray:
+        """(R,) Binder ratio g = (3 - <q^4>/<q^2>^2)/2 of the overlap distribution."""
+        if self.overlaps.shape[1] == 0:
+            raise ValueError("overlaps need replicas >= 2")
+        q = self.overlaps.reshape(self.overlaps.shape[0], -1)
+        q2 = (q**2).mean(axis=1)
+        q4 = (q**4).mean(axis=1)
+        return 0.5 * (3.0 - q4 / q2**2)
+
+    def overlap_histogram(self, bins: int = 50) -> tuple[np.ndarray, np.ndarray]:
+        """P(q) per temperature: (R, bins) densities and the (bins+1,) edges on [-1, 1]."""
+        edges = np.linspace(-1.0, 1.0, bins + 1)
+        q = self.overlaps.reshape(self.overlaps.shape[0], -1)
+        return np.stack([np.histogram(row, bins=edges, density=True)[0] for row in q]), edges
+
+    # ------------------------------------------------------------------ swaps
+    @property
+    def swap_acceptance(self) -> np.ndarray:
+        """(R-1,) acceptance of label swaps between neighbours (measurement phase)."""
+        return self.swap_accepts / np.maximum(self.swap_attempts, 1)
+
+    @property
+    def round_trips(self) -> int:
+        """Total lowest -> highest -> lowest temperature round trips (measurement phase)."""
+        return int(np.sum(self.round_trips_per_slot))
+
+    # ------------------------------------------------------------------ checks
+    def gaussian_identity(self) -> dict[str, np.ndarray]:
+        """Both sides of the integration-by-parts identity for Gaussian Ising couplings.
+
+        U = -beta sum_p Var(K_p) (C(n,p) - <e_p(s o t)>), with Var(K_p) = c_p^2 p!/(2 n^(p-1))
+        and s, t two replicas; for SK it reads U/n = -(beta/2)(1 - <q^2>) up to the
+        1/n diagonal term. Holds exactly after the disorder average; for one sample
+        both sides agree only as n grows. Returns per-spin 'lhs' (U/n) and 'rhs', (R,).
+        """
+        if getattr(self.model, "kind", "") != "ising":
+            raise ValueError("the identity is for Ising models")
+        if self.overlaps.shape[1] == 0:
+            raise ValueError("the identity needs replicas >= 2")
+        n, beta = self.n, 1.0 / self.temperatures
+        rhs = np.zeros_like(beta)
+        for p, c in self.model.coefficients.items():
+            var = c * c * math.factorial(p) / (2.0 * n ** (p - 1))
+            e_p = elementary_symmetric_of_products(self.overlaps, n, p).mean(axis=(1, 2))
+            rhs += -beta * var * (math.comb(n, p) - e_p)
+        return {"lhs": self.mean_energy_per_spin, "rhs": rhs / n}

@@ -1,0 +1,327 @@
+"""Parallel tempering (replica exchange) for Ising and spherical p-spin models."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import _core, _seed, _validate
+from ..landscape._progress import progress_bar
+from ..models import IsingPSpin, PSpinModel, SphericalPSpin
+from . import checkpoint as ckpt
+from .ladders import equalise_acceptance
+from .result import PTResult
+
+# Seed purposes of a tempering run (fixed forever: results depend on them).
+_PT_INIT, _PT_MOVES, _PT_SWAPS = 10, 11, 12
+
+ISING_UPDATES = ("metropolis", "heat_bath")
+SPHERICAL_UPDATES = ("hmc",)
+
+
+def _temperatures(temperatures: Any) -> np.ndarray:
+    t = _validate.real_array(temperatures, "temperatures").astype(np.float64).ravel()
+    if t.size < 1:
+        raise ValueError("need at least one temperature")
+    if not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise ValueError(f"temperatures must be positive and finite, got {t}")
+    t = np.sort(t)
+    if np.any(np.diff(t) == 0):
+        raise ValueError("temperatures must be distinct")
+    return t
+
+
+class ParallelTempering:
+    """Replica-exchange Monte Carlo: R temperatures x K independent replicas each.
+
+    Each of the K ladders holds one configuration per temperature; after every
+    sweep, neighbouring temperatures of a ladder try to exchange their labels
+    (configurations stay in place), accepted with probability
+    min(1, exp[(beta_r - beta_{r+1})(E_a - E_b)]). K >= 2 gives the overlaps
+    q = s_a . s_b / n between replicas at equal temperature.
+
+    Parameters
+    ----------
+    model : IsingPSpin or SphericalPSpin
+    temperatures : array_like (R,)
+        Positive, distinct; sorted ascending internally.
+    replicas : int, default 2
+        Independent ladders K.
+    seed : None, int, SeedSequence or Generator
+        Seeds the initial states, the moves and the swaps (counter-based: the run is
+        a pure function of the seed and the number of sweeps, for any thread count
+        and however it is split into calls or checkpoints). Pass an explicit seed to
+        be able to resume from a checkpoint.
+    update : str, optional
+        Ising: 'metropolis' (default) or 'heat_bath', single-spin flips in sequential
+        sweeps with cached local fields. Spherical: 'hmc' (geodesic Hamiltonian Monte
+        Carlo on the sphere, one trajectory per sweep).
+    adaptive : bool
+        Tune the ladder towards equal swap acceptance during burn-in only (end
+        temperatures fixed); the tuned ladder is then frozen for the measurement.
+    **move_options
+        Spherical HMC: ``leapfrog_steps`` and ``step_size``.
+    """
+
+    def __init__(
+        self,
+        model: PSpinModel,
+        temperatures: Any,
+        *,
+        replicas: int = 2,
+        seed: _seed.SeedLike = None,
+        update: str | None = None,
+        adaptive: bool = False,
+        **move_options: Any,
+    ) -> None:
+        if not isinstance(model, (IsingPSpin, SphericalPSpin)):
+            raise TypeError(f"ParallelTempering needs an IsingPSpin or SphericalPSpin, got {type(model).__name__}")
+        self.model = model
+        self.requested_temperatures = _temperatures(temperatures)
+        self.replicas = _validate.positive_int(replicas, "replicas")
+        self.adaptive = bool(adaptive)
+        self.seed_sequence = _seed.as_seed_sequence(seed)
+        ising = isinstance(model, IsingPSpin)
+        allowed = ISING_UPDATES if ising else SPHERICAL_UPDATES
+        self.update = allowed[0] if update is None else update
+        if self.update not in allowed:
+            raise ValueError(f"unknown update {self.update!r} for {type(model).__name__}; allowed: {allowed}")
+        self.move_options = dict(move_options)
+        if ising and move_options:
+            raise TypeError(f"Ising updates take no options, got {sorted(move_options)}")
+        if ising and any(d not in (2, 3) for d in model.degrees):
+            raise ValueError(f"Ising tempering supports degrees 2 and 3, the model has {model.degrees}")
+        self._engine = self._make_engine()
+        self._energies: list[np.ndarray] = []
+        self._overlaps: list[np.ndarray] = []
+        self._stats_at_burn_in: dict[str, np.ndarray] | None = None
+        self._run_params: dict[str, int] | None = None
+
+    # ------------------------------------------------------------------ engine
+    def _make_engine(self) -> Any:
+        R, K = self.requested_temperatures.size, self.replicas
+        init = self.model.random_state(R * K, seed=_seed.child_generator(self.seed_sequence, _PT_INIT))
+        betas = list(1.0 / self.requested_temperatures)
+        moves = _seed.key64(self.seed_sequence, _PT_MOVES)
+        swaps = _seed.key64(self.seed_sequence, _PT_SWAPS)
+        f64 = self.model.dtype == np.float64
+        couplings = self.model._couplings
+        if isinstance(self.model, IsingPSpin):
+            cls = _core.IsingTemperingF64 if f64 else _core.IsingTemperingF32
+            return cls(couplings, init, betas, K, moves, swaps, self.update)
+        cls = _core.SphericalTemperingF64 if f64 else _core.SphericalTemperingF32
+        steps = _validate.positive_int(self.move_options.get("leapfrog_steps", 8), "leapfrog_steps")
+        step_size = float(self.move_options.get("step_size", 0.1))
+        if not (np.isfinite(step_size) and step_size > 0):
+            raise ValueError(f"step_size must be positive, got {step_size}")
+        return cls(couplings, init, betas, K, moves, swaps, steps, step_size)
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """Current ladder (ascending); differs from the requested one after adaptive burn-in."""
+        return 1.0 / np.asarray(self._engine.betas())
+
+    @property
+    def sweeps_done(self) -> int:
+        return int(self._engine.sweeps_done)
+
+    def states(self) -> np.ndarray:
+        """Configurations by temperature and replica, (R, K, n)."""
+        R, K = self.requested_temperatures.size, self.replicas
+        states = self._engine.states()
+        labels = self._engine.temp_of_slot()
+        out = np.empty((R, K, self.model.n), dtype=states.dtype)
+        for slot, t in enumerate(labels):
+            out[t, slot // R] = states[slot]
+        return out
+
+    # ------------------------------------------------------------------ run
+    def run(
+        self,
+        sweeps: int,
+        *,
+        burn_in: int = 0,
+        sample_every: int = 1,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: float = 60.0,
+        progress: bool = False,
+    ) -> PTResult:
+        """Run until ``sweeps`` sweeps in total are done and return the measurements.
+
+        Parameters
+        ----------
+        sweeps : int
+            Total sweeps (burn-in included). Calling run again with a larger number
+            continues the same simulation.
+        burn_in : int
+            Sweeps before measuring (with ``adaptive``, the ladder is tuned then).
+        sample_every : int
+            Record energies and overlaps every this many sweeps.
+        checkpoint : path, optional
+            HDF5 file. If it exists and belongs to the same model (couplings
+            fingerprint), temperatures, replicas, update and seed, the run resumes
+            from it; otherwise a clear error is raised before anything runs. Written
+            atomically every ``checkpoint_every`` seconds, at the end, and on Ctrl-C
+            (then KeyboardInterrupt is re-raised).
+        progress : bool
+            tqdm progress bar (if tqdm is installed).
+        """
+        sweeps = _validate.positive_int(sweeps, "sweeps")
+        burn_in = _validate.positive_int(burn_in, "burn_in", minimum=0)
+        sample_every = _validate.positive_int(sample_every, "sample_every")
+        if burn_in >= sweeps:
+            raise ValueError(f"burn_in ({burn_in}) must be smaller than sweeps ({sweeps})")
+        params = {"burn_in": burn_in, "sample_every": sample_every}
+        if self._run_params is not None and self._run_params != params:
+            raise ValueError(f"this simulation was run with {self._run_params}; burn_in and sample_every cannot change")
+        path = Path(checkpoint) if checkpoint is not None else None
+        if path is not None:
+            ckpt.check_writable(path)
+            if path.exists():
+                self._resume(path, params)
+        self._run_params = params
+        interval = float(checkpoint_every)
+        last_save = time.monotonic()
+        chunk = 1
+        try:
+            with progress_bar(progress, total=sweeps, initial=min(self.sweeps_done, sweeps), desc="tempering") as bar:
+                while self.sweeps_done < sweeps:
+                    done = self.sweeps_done
+                    stop = sweeps if done >= burn_in else burn_in
+                    todo = min(chunk, stop - done)
+                    start = time.perf_counter()
+                    energies, overlaps = self._engine.run(todo, sample_every)
+                    elapsed = time.perf_counter() - start
+                    self._keep_samples(done, todo, sample_every, burn_in, energies, overlaps)
+                    bar.update(todo)
+                    if done < burn_in:
+                        self._after_burn_in_chunk(done + todo, burn_in)
+                    # Chunks of about 0.2 s: progress and Ctrl-C stay responsive.
+                    chunk = max(1, min(chunk * 2, int(todo * 0.2 / max(elapsed, 1e-6)) + 1))
+                    if path is not None and time.monotonic() - last_save > interval:
+                        self._save(path)
+                        last_save = time.monotonic()
+        except KeyboardInterrupt:
+            if path is not None:
+                # Finish the write even if Ctrl-C is pressed again.
+                previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+                try:
+                    self._save(path)
+                finally:
+                    signal.signal(signal.SIGINT, previous)
+            raise
+        if path is not None:
+            self._save(path)
+        return self.result()
+
+    def _keep_samples(self, done: int, todo: int, every: int, burn_in: int, energies: np.ndarray, overlaps: np.ndarray) -> None:
+        first = done // every + 1
+        sweep_of_sample = (first + np.arange(energies.shape[0])) * every
+        keep = sweep_of_sample > burn_in
+        if np.any(keep):
+            self._energies.append(energies[keep])
+            self._overlaps.append(overlaps[keep])
+
+    def _after_burn_in_chunk(self, done: int, burn_in: int) -> None:
+        stats = self._engine.stats()
+        if self.adaptive and self.requested_temperatures.size > 2:
+            attempts = np.maximum(stats["attempts"].astype(np.float64), 1.0)
+            t = equalise_acceptance(self.temperatures, stats["accepts"] / attempts)
+            self._engine.set_betas(list(1.0 / t))
+        if done >= burn_in:
+            self._stats_at_burn_in = {k: np.array(v) for k, v in stats.items()}
+
+    # ------------------------------------------------------------------ results
+    def result(self) -> PTResult:
+        """Measurements so far (after burn-in)."""
+        R, K = self.requested_temperatures.size, self.replicas
+        pairs = K * (K - 1) // 2
+        energies = np.concatenate(self._energies) if self._energies else np.empty((0, R, K))
+        overlaps = np.concatenate(self._overlaps) if self._overlaps else np.empty((0, R, pairs))
+        stats = self._engine.stats()
+        base = self._stats_at_burn_in or {k: np.zeros_like(v) for k, v in stats.items()}
+        attempts = stats["attempts"] - base["attempts"]
+        accepts = stats["accepts"] - base["accepts"]
+        return PTResult(
+            model=self.model,
+            temperatures=self.temperatures,
+            energies=np.moveaxis(energies, 0, -1),
+            overlaps=np.moveaxis(overlaps, 0, -1),
+            swap_attempts=attempts,
+            swap_accepts=accepts,
+            round_trips_per_slot=stats["round_trips"] - base["round_trips"],
+            sweeps=self.sweeps_done,
+            burn_in=(self._run_params or {}).get("burn_in", 0),
+            sample_every=(self._run_params or {}).get("sample_every", 1),
+            params=self._identity(),
+        )
+
+    # ------------------------------------------------------------------ checkpoints
+    def _identity(self) -> dict[str, Any]:
+        import pspin
+
+        return {
+            "pspin_version": pspin.__version__,
+            "model": repr(self.model),
+            "couplings_sha256": ckpt.couplings_fingerprint(self.model),
+            "temperatures_requested": self.requested_temperatures,
+            "replicas": self.replicas,
+            "update": self.update,
+            "move_options": repr(sorted(self.move_options.items())),
+            "adaptive": self.adaptive,
+            "seed_entropy": str(self.seed_sequence.entropy),
+            "seed_spawn_key": repr(tuple(self.seed_sequence.spawn_key)),
+        }
+
+    def _save(self, path: Path) -> None:
+        stats = self._engine.stats()
+        R, K = self.requested_temperatures.size, self.replicas
+        pairs = K * (K - 1) // 2
+        arrays = {
+            "states": self._engine.states(),
+            "aux": self._engine.aux(),
+            "temp_of_slot": self._engine.temp_of_slot(),
+            "betas": self._engine.betas(),
+            "energies": np.concatenate(self._energies) if self._energies else np.empty((0, R, K)),
+            "overlaps": np.concatenate(self._overlaps) if self._overlaps else np.empty((0, R, pairs)),
+        }
+        for key, value in stats.items():
+            arrays[f"stats/{key}"] = value
+        if self._stats_at_burn_in is not None:
+            for key, value in self._stats_at_burn_in.items():
+                arrays[f"stats_at_burn_in/{key}"] = value
+        attrs = {k: v for k, v in self._identity().items()}
+        attrs.update({"sweeps_done": self.sweeps_done, **(self._run_params or {})})
+        ckpt.save(path, attrs, arrays)
+
+    def _resume(self, path: Path, params: dict[str, int]) -> None:
+        attrs, arrays = ckpt.load(path)
+        mine = self._identity()
+        for key in ("couplings_sha256", "replicas", "update", "move_options", "adaptive", "seed_entropy", "seed_spawn_key"):
+            if str(attrs.get(key)) != str(mine[key]):
+                raise ValueError(
+                    f"checkpoint {path} belongs to another run ({key}: {attrs.get(key)!r} != {mine[key]!r}); "
+                    "use another path or the same model, seed and settings"
+                )
+        if not np.array_equal(np.asarray(attrs["temperatures_requested"]), self.requested_temperatures):
+            raise ValueError(f"checkpoint {path} was run at other temperatures")
+        for key, value in params.items():
+            if int(attrs[key]) != value:
+                raise ValueError(f"checkpoint {path} was run with {key}={attrs[key]}, not {value}")
+        if int(attrs["sweeps_done"]) < self.sweeps_done:
+            raise ValueError(f"checkpoint {path} is behind this simulation ({attrs['sweeps_done']} sweeps)")
+        stats = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats/")}
+        self._engine.set_betas(list(arrays["betas"]))
+        self._engine.restore(
+            arrays["states"], list(arrays["aux"]), list(arrays["temp_of_slot"]), int(attrs["sweeps_done"]),
+            list(stats["attempts"]), list(stats["accepts"]), list(stats["round_trips"]), list(stats["phase"]),
+        )
+        burn = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats_at_burn_in/")}
+        self._stats_at_burn_in = burn or None
+        self._energies = [arrays["energies"]] if arrays["energies"].shape[0] else []
+        self._overlaps = [arrays["overlaps"]] if arrays["overlaps"].shape[0] else []
+        self._run_params = params
