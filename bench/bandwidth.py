@@ -196,7 +196,7 @@ def measure_all(
     """Bandwidth for each thread count; a multi-worker measurement taken under foreign load
     above the threshold is retried (up to ``retries`` times, after a pause) and the least
     contaminated attempt kept."""
-    from foreign_load import CONTAMINATED
+    from foreign_load import contaminated
 
     array_bytes = GIB // 2 if quick else GIB
     rounds, reps = (2, 3) if quick else (3, 5)
@@ -206,7 +206,7 @@ def measure_all(
     }
     for k in threads:
         best: dict[str, Any] | None = None
-        for attempt in range(1 + (retries if k > 1 else 0)):
+        for attempt in range(1 + retries):
             res = measure(k, array_bytes=array_bytes, rounds=rounds, reps=reps)
             load = max(r["foreign_load"]["foreign_cpus"] for r in res.values() if "foreign_load" in r)
             res["max_foreign_load"] = load
@@ -216,7 +216,8 @@ def measure_all(
             if log is not None:
                 log(f"  bandwidth {k}T attempt {attempt + 1}: read {res['read']['gbs']:.1f} GB/s, "
                     f"add {res['add']['gbs']:.1f} GB/s, foreign load {load:.2f}")
-            if load <= CONTAMINATED:
+            res["contaminated"] = contaminated(load, k)
+            if not res["contaminated"]:
                 break
             time.sleep(2.0)
         out[f"{k}T"] = best

@@ -19,7 +19,9 @@ error of about +-2 ticks / T, i.e. +-0.04 CPUs for a 0.5 s window. Windows short
 ``MIN_RELIABLE_S`` are reported but flagged as imprecise.
 
 A 2-thread figure taken with ``foreign > CONTAMINATED`` (0.2 CPUs) is marked contaminated by
-the report and should be discarded (perf.md's rule).
+the report and should be discarded (perf.md's rule). More generally a k-thread figure on a
+c-core machine is contaminated when others use more than the c - k idle cores plus 0.2
+(``limit(k)``): a 1-thread figure on 2 cores survives one foreign core, not more.
 
 Run as a script it samples the machine for a few seconds and prints the foreign load, which is
 a quick "is the box idle?" check before a benchmark run::
@@ -85,6 +87,19 @@ def own_ticks(root: int | None = None) -> int:
     return total
 
 
+CORES = os.cpu_count() or 1
+
+
+def limit(threads: int, cores: int = CORES) -> float:
+    """Foreign load (CPUs) above which a figure measured with ``threads`` threads is
+    contaminated: the cores it leaves idle, plus the 0.2 CPUs of tolerance."""
+    return max(0, cores - threads) + CONTAMINATED
+
+
+def contaminated(foreign_cpus: float, threads: int, cores: int = CORES) -> bool:
+    return foreign_cpus > limit(threads, cores)
+
+
 @dataclass
 class LoadSample:
     wall_s: float
@@ -95,12 +110,15 @@ class LoadSample:
 
     @property
     def contaminated(self) -> bool:
-        return self.foreign_cpus > CONTAMINATED
+        """Whether a figure using every core (2 threads on 2 cores) is unusable."""
+        return contaminated(self.foreign_cpus, CORES)
+
+    def contaminated_for(self, threads: int) -> bool:
+        """Whether a figure measured with ``threads`` threads in this window is unusable."""
+        return contaminated(self.foreign_cpus, threads)
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["contaminated"] = self.contaminated
-        return d
+        return asdict(self)
 
 
 class ForeignLoad:
@@ -151,7 +169,7 @@ def main(argv: list[str]) -> int:
     verdict = "busy: 2-thread figures would be contaminated" if s.contaminated else "idle enough"
     print(
         f"foreign load over {s.wall_s:.1f} s: {s.foreign_cpus:.2f} CPUs of {os.cpu_count()} "
-        f"(steal {s.steal_cpus:.2f}) -> {verdict} (threshold {CONTAMINATED})"
+        f"(steal {s.steal_cpus:.2f}) -> {verdict} (threshold {limit(CORES):.1f})"
     )
     return 0
 

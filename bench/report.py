@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 
 import bandwidth  # noqa: E402
 import bench_cases as bc  # noqa: E402
-from foreign_load import CONTAMINATED, ForeignLoad, sample as load_sample  # noqa: E402
+from foreign_load import CONTAMINATED, ForeignLoad, contaminated, limit, sample as load_sample  # noqa: E402
 
 CORES = os.cpu_count() or 0
 
@@ -97,7 +97,6 @@ class Timer:
         warm = time.perf_counter() - t0
         err = check(out) if check is not None else None
         del out
-        limit = CONTAMINATED if threads > 1 else 1.0
         best: dict[str, Any] | None = None
         for attempt in range(1 + self.retries):
             t0 = time.perf_counter()
@@ -106,14 +105,14 @@ class Timer:
             res["warmup_s"] = warm
             if best is None or res["foreign_load"]["foreign_cpus"] < best["foreign_load"]["foreign_cpus"]:
                 best = res
-            if res["foreign_load"]["foreign_cpus"] <= limit or self.retry_budget_s <= 0:
+            if not contaminated(res["foreign_load"]["foreign_cpus"], threads) or self.retry_budget_s <= 0:
                 break
             self.retried += 1
             time.sleep(1.0)
             self.retry_budget_s -= time.perf_counter() - t0
         assert best is not None
         best["max_rel_error"] = err
-        best["contaminated"] = threads > 1 and best["foreign_load"]["foreign_cpus"] > CONTAMINATED
+        best["contaminated"] = contaminated(best["foreign_load"]["foreign_cpus"], threads)
         return best
 
 
@@ -316,7 +315,7 @@ def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ..
             note = "partly cache-resident (< 256 MiB)"
         add("2", f"p={r['p']} n={r['n']} b=1 {r['dtype']}, {r['threads']} of {CORES} cores: "
             f"{eff:.1f} GB/s / read BW {bw[key]['read']['gbs']:.1f}", frac, T_BW_FRACTION,
-            r["pspin"]["contaminated"] or (r["threads"] > 1 and bw[key].get("max_foreign_load", 0) > CONTAMINATED),
+            r["pspin"]["contaminated"] or bool(bw[key].get("contaminated")),
             note)
 
     # (3) b=32 per-configuration time vs b=1
@@ -340,7 +339,7 @@ def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ..
                 continue
             v = r1["pspin"]["median_s"] / r2["pspin"]["median_s"]
             add("4", f"n={n} b=32 {dt}: 1-thread / 2-thread time ({CORES} cores)", v, T_THREAD_GAIN,
-                r2["pspin"]["contaminated"])
+                r1["pspin"]["contaminated"] or r2["pspin"]["contaminated"])
     return out
 
 
@@ -370,8 +369,9 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
                  f"env: " + ", ".join(f"{k}={v}" for k, v in env["env"].items() if v is not None) or "env: defaults")
     L.append("")
     L.append("Times are medians over repeats after one warm-up; threads are of the machine's "
-             f"{CORES} cores; † = 2-thread figure taken under > {CONTAMINATED} CPUs of foreign load "
-             "(other processes), to be discarded. GB/s = 1e9 B/s.")
+             f"{CORES} cores; † = figure taken under foreign load (CPU used by other processes) above "
+             f"its limit ({limit(2):.1f} CPUs with 2 threads, {limit(1):.1f} with 1), to be discarded; "
+             "`load` = foreign CPUs during the pspin timing. GB/s = 1e9 B/s.")
     L.append("")
     L.append(f"## Memory bandwidth (numpy, {bw['array_bytes'] / 2**30:.2g} GiB arrays, median of rounds [min..max])")
     L.append("")
@@ -385,7 +385,7 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
                 cells.append("–")
                 continue
             load = r["foreign_load"]["foreign_cpus"]
-            dag = " †" if k > 1 and load > CONTAMINATED else ""
+            dag = " †" if contaminated(load, k) else ""
             cells.append(f"{r['gbs']:.1f} [{r['gbs_min']:.1f}..{r['gbs_max']:.1f}]{dag}")
         name = {"read": "**read (best of the two)**", "add": "add (triad traffic)"}.get(kernel, kernel)
         L.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -446,7 +446,7 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
     if loads:
         L.append("")
         L.append(f"Foreign load during pspin timings: max {max(loads):.2f} CPUs, median {statistics.median(loads):.2f} "
-                 f"(of {CORES}); {sum(1 for r in rows if r['pspin']['contaminated'])} 2-thread pspin figure(s) marked †.")
+                 f"(of {CORES}); {sum(1 for r in rows if r['pspin']['contaminated'])} pspin figure(s) marked †.")
     L.append("")
     L.append(f"Reproduce: `python bench/report.py{' --quick' if args.quick else ''}` "
              "(packages: numpy, threadpoolctl, torch optional; pytest-benchmark for the suite).")

@@ -96,7 +96,7 @@ def test_gradient(
             "cores": 2, "impl": impl, "packed_bytes": bc.packed_bytes(model),
             "checked_against": ref_name, "max_rel_error": err,
             "foreign_load_cpus": round(load.sample.foreign_cpus, 3),
-            "contaminated": bool(threads > 1 and load.sample.contaminated),
+            "contaminated": bool(load.sample.contaminated_for(threads)),
         }
     )
 
