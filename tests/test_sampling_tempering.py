@@ -1,0 +1,217 @@
+"""Parallel tempering for Ising models: exact enumeration, identities, checkpoints, bad input.
+
+References are independent of the sampler: exact Boltzmann averages over all 2^n
+states computed here with numpy, and the Gaussian integration-by-parts identity.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pspin
+from pspin.analysis import binning_error
+from pspin.sampling import ParallelTempering, geometric_temperatures
+
+
+def exact_averages(model: pspin.IsingPSpin, temperatures: np.ndarray) -> dict[str, np.ndarray]:
+    """<E>/n, C/n = Var(H)/(n T^2) and <q^2> of two independent replicas, by enumeration."""
+    n = model.n
+    states = np.array(list(itertools.product((-1.0, 1.0), repeat=n)))
+    energies = model.energy(states)
+    out = {"e": [], "c": [], "q2": []}
+    for t in temperatures:
+        w = np.exp(-(energies - energies.min()) / t)
+        w /= w.sum()
+        mean = w @ energies
+        out["e"].append(mean / n)
+        out["c"].append((w @ energies**2 - mean**2) / (n * t * t))
+        corr = (states * w[:, None]).T @ states  # <s_i s_j>
+        out["q2"].append(np.sum(corr**2) / n**2)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize(("p", "update"), [(2, "metropolis"), (3, "heat_bath"), ({2: 0.6, 3: 0.8}, "metropolis")])
+def test_averages_match_exact_enumeration(p, update):
+    model = pspin.IsingPSpin(12, p, seed=3)
+    temps = np.array([0.5, 0.8, 1.2, 2.0])
+    pt = ParallelTempering(model, temps, replicas=2, seed=11, update=update)
+    result = pt.run(30000, burn_in=2000, sample_every=1)
+    exact = exact_averages(model, temps)
+    # Energy: blocking error of the replica-averaged series.
+    err_e = result.energy_error
+    assert np.all(np.abs(result.mean_energy_per_spin - exact["e"]) < 4.5 * err_e + 1e-12), (
+        result.mean_energy_per_spin, exact["e"], err_e)
+    # <q^2>: blocking error of the per-sample q^2 series.
+    q2 = binning_error((result.overlaps**2).mean(axis=1), axis=-1)
+    assert np.all(np.abs(q2.mean - exact["q2"]) < 4.5 * np.asarray(q2.error)), (q2.mean, exact["q2"], q2.error)
+    # Specific heat: error from the spread over 10 consecutive blocks of the run.
+    blocks = np.array_split(result.energies, 10, axis=-1)
+    c_blocks = np.array([b.var(axis=-1).mean(axis=1) / (model.n * temps**2) for b in blocks])
+    err_c = c_blocks.std(axis=0, ddof=1) / np.sqrt(len(blocks))
+    assert np.all(np.abs(result.specific_heat - exact["c"]) < 4.5 * err_c + 1e-3 * exact["c"]), (
+        result.specific_heat, exact["c"], err_c)
+
+
+def test_sk_gaussian_identity_disorder_average():
+    """SK (distinct pairs, Var J = 1/n): U = -beta Var(J) (C(n,2) - [<e_2(s o t)>]) exactly
+    after the disorder average, i.e. U/n = -(beta/2)(1 - [<q^2>]) (Gaussian integration by
+    parts; theory.md §F). Averaged over samples the sides agree within the spread."""
+    temps = np.array([0.6, 1.0, 1.6])
+    lhs, rhs = [], []
+    for sample in range(24):
+        model = pspin.IsingPSpin(24, 2, seed=100 + sample)
+        res = ParallelTempering(model, temps, replicas=2, seed=sample).run(4000, burn_in=1000)
+        ident = res.gaussian_identity()
+        lhs.append(ident["lhs"])
+        rhs.append(ident["rhs"])
+    lhs, rhs = np.array(lhs), np.array(rhs)
+    diff = lhs - rhs
+    err = diff.std(axis=0, ddof=1) / np.sqrt(diff.shape[0])
+    assert np.all(np.abs(diff.mean(axis=0)) < 4.0 * err + 2e-3), (diff.mean(axis=0), err)
+
+
+def test_elementary_symmetric_from_overlap_matches_brute_force():
+    from pspin.sampling.result import elementary_symmetric_of_products
+
+    rng = np.random.default_rng(0)
+    n = 9
+    s, t = rng.choice([-1.0, 1.0], size=(2, n))
+    x = s * t
+    for p in (1, 2, 3, 4):
+        brute = sum(np.prod(x[list(c)]) for c in itertools.combinations(range(n), p))
+        assert elementary_symmetric_of_products(np.array(s @ t / n), n, p) == pytest.approx(brute)
+
+
+def test_same_seed_same_run_and_different_seed_differs():
+    model = pspin.IsingPSpin(20, 3, seed=1)
+    temps = geometric_temperatures(0.5, 2.0, 5)
+    a = ParallelTempering(model, temps, seed=7).run(500)
+    b = ParallelTempering(model, temps, seed=7).run(500)
+    c = ParallelTempering(model, temps, seed=8).run(500)
+    assert np.array_equal(a.energies, b.energies) and np.array_equal(a.overlaps, b.overlaps)
+    assert not np.array_equal(a.energies, c.energies)
+
+
+_SCRIPT = """
+import numpy as np, pspin, sys
+from pspin.sampling import ParallelTempering
+m = pspin.IsingPSpin(48, {p}, seed=2)
+r = ParallelTempering(m, np.geomspace(0.5, 2.0, 8), replicas=2, seed=3).run(300)
+np.save(sys.argv[1], np.concatenate([r.energies.ravel(), r.overlaps.ravel()]))
+"""
+
+
+@pytest.mark.parametrize("p", [2, 3])
+def test_thread_count_does_not_change_trajectories(tmp_path, p):
+    outputs = []
+    for threads in ("1", "2"):
+        path = tmp_path / f"out{threads}.npy"
+        env = dict(os.environ, OMP_NUM_THREADS=threads)
+        subprocess.run([sys.executable, "-c", _SCRIPT.format(p=p), str(path)], check=True, env=env)
+        outputs.append(np.load(path))
+    assert outputs[0].tobytes() == outputs[1].tobytes()
+
+
+def test_checkpoint_resume_is_bit_identical(tmp_path):
+    model = pspin.IsingPSpin(16, 3, seed=4)
+    temps = geometric_temperatures(0.4, 1.5, 6)
+    path = tmp_path / "run.h5"
+    first = ParallelTempering(model, temps, seed=9, adaptive=True)
+    first.run(1500, burn_in=400, sample_every=3, checkpoint=path)
+    resumed = ParallelTempering(model, temps, seed=9, adaptive=True)
+    r1 = resumed.run(3000, burn_in=400, sample_every=3, checkpoint=path)
+    straight = ParallelTempering(model, temps, seed=9, adaptive=True)
+    r2 = straight.run(3000, burn_in=400, sample_every=3)
+    assert r1.energies.tobytes() == r2.energies.tobytes()
+    assert r1.overlaps.tobytes() == r2.overlaps.tobytes()
+    assert np.array_equal(r1.swap_attempts, r2.swap_attempts) and r1.round_trips == r2.round_trips
+    assert resumed.states().tobytes() == straight.states().tobytes()
+    assert np.array_equal(resumed.temperatures, straight.temperatures)
+
+
+def test_checkpoint_of_another_run_is_refused_and_kept(tmp_path):
+    model = pspin.IsingPSpin(16, 2, seed=4)
+    temps = geometric_temperatures(0.5, 1.5, 4)
+    path = tmp_path / "run.h5"
+    ParallelTempering(model, temps, seed=1).run(200, checkpoint=path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="another run"):
+        ParallelTempering(model, temps, seed=2).run(400, checkpoint=path)
+    with pytest.raises(ValueError, match="another run"):
+        ParallelTempering(pspin.IsingPSpin(16, 2, seed=5), temps, seed=1).run(400, checkpoint=path)
+    with pytest.raises(ValueError, match="temperatures"):
+        ParallelTempering(model, temps * 1.1, seed=1).run(400, checkpoint=path)
+    assert path.read_bytes() == before
+
+
+class _InterruptingEngine:
+    """Stands in for the engine and raises KeyboardInterrupt at the n-th chunk, as Ctrl-C would."""
+
+    def __init__(self, engine, at: int) -> None:
+        self._engine, self._at, self._calls = engine, at, 0
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+    def run(self, n_sweeps, sample_every):
+        self._calls += 1
+        if self._calls == self._at:
+            raise KeyboardInterrupt
+        return self._engine.run(n_sweeps, sample_every)
+
+
+def test_keyboard_interrupt_saves_checkpoint(tmp_path):
+    model = pspin.IsingPSpin(16, 2, seed=4)
+    temps = geometric_temperatures(0.5, 1.5, 4)
+    path = tmp_path / "run.h5"
+    pt = ParallelTempering(model, temps, seed=1)
+    pt._engine = _InterruptingEngine(pt._engine, at=3)
+    with pytest.raises(KeyboardInterrupt):
+        pt.run(100000, checkpoint=path)
+    assert path.exists() and pt.sweeps_done > 0
+    again = ParallelTempering(model, temps, seed=1)
+    resumed = again.run(pt.sweeps_done + 50, checkpoint=path)
+    straight = ParallelTempering(model, temps, seed=1).run(pt.sweeps_done + 50)
+    assert resumed.energies.tobytes() == straight.energies.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"temperatures": [0.5, -1.0]}, ValueError, "positive"),
+        ({"temperatures": [0.5, np.nan]}, ValueError, "positive"),
+        ({"temperatures": []}, ValueError, "at least one"),
+        ({"temperatures": [1.0, 1.0]}, ValueError, "distinct"),
+        ({"replicas": 0}, ValueError, "replicas"),
+        ({"update": "glauber"}, ValueError, "allowed"),
+    ],
+)
+def test_bad_construction(kwargs, exc, match):
+    args = {"temperatures": [0.5, 1.0], **kwargs}
+    with pytest.raises(exc, match=match):
+        ParallelTempering(pspin.IsingPSpin(8, 2, seed=0), args.pop("temperatures"), **args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"sweeps": 0}, "sweeps"), ({"sweeps": 10, "sample_every": 0}, "sample_every"),
+     ({"sweeps": 10, "burn_in": 10}, "burn_in"), ({"sweeps": 10, "burn_in": -1}, "burn_in")],
+)
+def test_bad_run_arguments(kwargs, match):
+    pt = ParallelTempering(pspin.IsingPSpin(8, 2, seed=0), [0.5, 1.0], seed=0)
+    with pytest.raises(ValueError, match=match):
+        pt.run(**kwargs)
+
+
+def test_unwritable_checkpoint_path_fails_before_running(tmp_path):
+    pt = ParallelTempering(pspin.IsingPSpin(8, 2, seed=0), [0.5, 1.0], seed=0)
+    with pytest.raises(ValueError, match="does not exist"):
+        pt.run(10, checkpoint=tmp_path / "missing" / "run.h5")
+    assert pt.sweeps_done == 0
