@@ -352,6 +352,10 @@ def _ms(res: dict[str, Any] | None, per: int = 1) -> str:
     return s + (" †" if res.get("contaminated") else "")
 
 
+def _ratio(x: float) -> str:
+    return f"{x:.2f}" if x < 1 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
 def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]], tg: list[dict[str, Any]],
              args: argparse.Namespace, wall_s: float) -> str:
     L: list[str] = []
@@ -404,12 +408,12 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
         npy = r["numpy"]
         if "median_s" in npy:
             npy_s = f"{_ms(npy['forms'][npy['best']])} ({npy['best']})"
-            x_np = f"{npy['median_s'] / ps['median_s']:.1f}"
+            x_np = _ratio(npy["median_s"] / ps["median_s"])
         else:
             npy_s, x_np = npy.get("skipped", "–"), "–"
         th = r["torch"]
         if "median_s" in th:
-            th_s, x_th = _ms(th), f"{th['median_s'] / ps['median_s']:.0f}"
+            th_s, x_th = _ms(th), _ratio(th["median_s"] / ps["median_s"])
         else:
             th_s, x_th = th.get("skipped", "–"), "–"
         L.append(f"| {r['p']} | {r['n']} | {r['b']} | {r['dtype']} | {k} of {CORES} cores | {_ms(ps)} | "
@@ -465,6 +469,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--packed-check-max-n", type=int, default=400,
                     help="largest n checked with the (slow) packed numpy reference when dense is not run")
     ap.add_argument("--retries", type=int, default=2, help="retries of a measurement under foreign load")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                    help="first wait up to SECONDS for the foreign load to fall below 0.2 CPUs")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for latest.json / latest.md")
     args = ap.parse_args(argv)
     if args.dense_max_n is None:
@@ -478,6 +484,14 @@ def main(argv: list[str]) -> int:
         log("warning: threadpoolctl is missing, numpy's BLAS runs with its default thread count "
             "(pip install threadpoolctl)")
 
+    if args.wait_idle > 0:
+        deadline = time.perf_counter() + args.wait_idle
+        while True:
+            s = load_sample(2.0)
+            if not s.contaminated or time.perf_counter() > deadline:
+                break
+            log(f"waiting for the box to be idle: foreign load {s.foreign_cpus:.2f} CPUs")
+            time.sleep(3.0)
     t_start = time.perf_counter()
     env = environment()
     idle = load_sample(1.0)
