@@ -150,6 +150,17 @@ def test_same_seed_same_result_different_seed_differs():
         assert not np.array_equal(a.states, c.states)
 
 
+def test_greedy_results_do_not_depend_on_the_batch():
+    # Fresh fields are computed on SIMD lanes that do not interact: a start's endpoint
+    # and energy are bit-identical whichever starts share its batch.
+    model = pspin.IsingPSpin(40, {2: 1.0, 3: 0.5}, seed=5)
+    start = model.random_state(21, seed=4)
+    whole = minimize_ising(model, initial=start)
+    parts = [minimize_ising(model, initial=start[a:b]) for a, b in ((0, 1), (1, 9), (9, 21))]
+    np.testing.assert_array_equal(whole.states, np.concatenate([p.states for p in parts]))
+    np.testing.assert_array_equal(whole.energies, np.concatenate([p.energies for p in parts]))
+
+
 def test_random_orders_differ_from_greedy_from_the_same_starts():
     model = pspin.IsingPSpin(80, 2, seed=6)
     start = model.random_state(16, seed=3)
@@ -284,6 +295,19 @@ def test_bad_input_descent():
         minimize_ising(pspin.SphericalPSpin(10, 3, seed=1), 2)
     with pytest.raises(ValueError, match=r"degrees \(2, 3\)"):
         minimize_ising(pspin.IsingPSpin(10, 4, seed=1), 2)
+
+
+def test_dense_couplings_that_do_not_fit_are_refused_before_allocation(monkeypatch):
+    import pspin._memory
+
+    model = pspin.IsingPSpin(30, 3, seed=1)
+    monkeypatch.setattr(pspin._memory, "available_memory", lambda: 100_000)
+    with pytest.raises(
+        MemoryError, match=r"dense couplings .* n\^3 entries .* needs 216,000 bytes"
+    ):
+        minimize_ising(model, 2)
+    with pytest.raises(MemoryError, match="dense couplings"):
+        enumerate_local_minima(pspin.IsingPSpin(30, 3, seed=1))
 
 
 def test_bad_input_enumeration():

@@ -127,7 +127,9 @@ def minimize_ising(
     Parameters
     ----------
     model : IsingPSpin
-        Degrees 2 and/or 3.
+        Degrees 2 and/or 3. The kernels keep dense symmetric couplings for per-spin
+        access: n^2 values for degree 2 and n^3 for degree 3 (float64: 1 GB at n = 500,
+        8 GB at n = 1000); a MemoryError says so before anything is allocated.
     n_starts : int, optional
         Number of random starts (uniform +-1, from ``seed``). May be omitted when
         ``initial`` is given.
@@ -186,10 +188,12 @@ def minimize_ising(
     dense = _dense(model)
     order_key = _seed.key64(seq, _SWEEP_ORDERS)
 
-    # Starts per call: about _SLICE_SECONDS of one thread's work (a descent makes ~n
-    # field updates); results do not depend on the slicing.
+    # Starts per call: about _SLICE_SECONDS of work (a descent makes ~n field updates and
+    # two fresh field computations). Results do not depend on the slicing: each start's
+    # sweep orders are keyed by its global number, and fresh fields are computed lane by lane.
     per_start = 2.0 * n * (n + _flip_cost(model)) / 1e9
-    step = max(16, int(_SLICE_SECONDS / per_start))
+    threads = _core.max_threads()
+    step = max(threads, int(_SLICE_SECONDS * threads / per_start))
     parts = []
     with progress_bar(progress, total=b, desc=f"minimize ({method})") as bar:
         for begin in range(0, b, step):
