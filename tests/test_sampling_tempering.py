@@ -253,3 +253,25 @@ def test_unwritable_checkpoint_path_fails_before_running(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         pt.run(10, checkpoint=tmp_path / "missing" / "run.h5")
     assert pt.sweeps_done == 0
+
+
+def test_annealing_reaches_ground_state_of_small_sk():
+    """Slow annealing finds the exact ground state of a 14-spin SK sample (enumeration)."""
+    model = pspin.IsingPSpin(14, 2, seed=21)
+    states = np.array(list(itertools.product((-1.0, 1.0), repeat=14)))
+    ground = model.energy(states).min()
+    res = pspin.anneal(model, np.geomspace(2.0, 0.05, 60), sweeps_per_temperature=20, runs=4, seed=3)
+    assert res.best_energies.min() == pytest.approx(ground, abs=1e-12)
+    np.testing.assert_allclose(model.energy(res.best_states), res.best_energies, atol=1e-12)
+    assert np.all(res.best_energies <= model.energy(res.final_states) + 1e-12)
+    again = pspin.anneal(model, np.geomspace(2.0, 0.05, 60), sweeps_per_temperature=20, runs=4, seed=3)
+    assert again.best_states.tobytes() == res.best_states.tobytes()
+
+
+@pytest.mark.parametrize(("schedule", "kwargs", "match"), [
+    ([], {}, "schedule"), ([1.0, 0.0], {}, "schedule"), ([1.0], {"sweeps_per_temperature": 0}, "sweeps_per_temperature"),
+    ([1.0], {"runs": 0}, "runs"),
+])
+def test_annealing_bad_input(schedule, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pspin.anneal(pspin.IsingPSpin(8, 2, seed=0), schedule, **kwargs)

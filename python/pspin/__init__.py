@@ -23,6 +23,7 @@ except ImportError as exc:  # pragma: no cover - only hit on a broken install
 from ._config import get_num_threads, set_num_threads, show_config, threads
 from .landscape import CriticalPoints, Minima, critical_points, enumerate_local_minima, minimize, unique_states
 from .models import IsingPSpin, SphericalPSpin
+from .sampling import ParallelTempering, PTResult, anneal
 
 __version__: str = _core.__version__
 
@@ -30,8 +31,11 @@ __all__ = [
     "CriticalPoints",
     "IsingPSpin",
     "Minima",
+    "PTResult",
+    "ParallelTempering",
     "SphericalPSpin",
     "__version__",
+    "anneal",
     "critical_points",
     "enumerate_local_minima",
     "get_num_threads",

@@ -26,8 +26,9 @@ References
   Algorithms", lecture notes, Cargese summer school 1996 (Sec. 3).
 * N. Madras and A. D. Sokal, J. Stat. Phys. 50, 109 (1988), Appendix C.
 * emcee's ``emcee.autocorr.integrated_time`` (D. Foreman-Mackey et al.), the same
-  windowing with ``tau_emcee = 2 tau_int``: our ``c`` corresponds to emcee's ``2 c``,
-  and emcee's default ``tol = 50`` (on ``tau_emcee``) to ``tol = 100`` here.
+  windowing written for ``tau_emcee = 2 tau_int``: its rule ``W >= c_emcee tau_emcee``
+  is ours with ``c = 2 c_emcee`` (emcee's default ``c = 5`` is ``c = 10`` here), and
+  its ``tol = 50`` (on ``tau_emcee``) is ``tol = 100`` here.
 """
 
 from __future__ import annotations

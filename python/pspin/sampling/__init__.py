@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .annealing import AnnealResult, anneal
 from .ladders import equalise_acceptance, geometric_temperatures
 from .result import PTResult
 from .tempering import ParallelTempering
 
-__all__ = ["PTResult", "ParallelTempering", "equalise_acceptance", "geometric_temperatures"]
+__all__ = ["AnnealResult", "PTResult", "anneal", "ParallelTempering", "equalise_acceptance", "geometric_temperatures"]
