@@ -245,7 +245,9 @@ def test_enumeration_tie_rule_counts_zero_energy_changes_as_stable():
 EXPECTED_SK_COUNT = {8: 5.2265044, 12: 11.549367, 16: 25.578078, 20: 56.691342}
 
 
-@pytest.mark.parametrize("n,samples", [(8, 4000), (12, 4000), (16, 2000), (20, 300)])
+@pytest.mark.parametrize(
+    "n,samples", [(8, 4000), (12, 4000), (16, 2000), pytest.param(20, 300, marks=pytest.mark.slow)]
+)
 def test_sk_disorder_averaged_count_matches_exact_expectation(n, samples):
     counts = np.array(
         [
