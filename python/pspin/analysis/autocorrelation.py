@@ -64,12 +64,14 @@ class AutocorrelationResult:
     error : ndarray
         Madras-Sokal error ``tau sqrt((4 W + 2) / N)``.
     window : ndarray of int
-        Window ``W`` chosen by ``W >= c tau(W)``.
+        Window ``W`` chosen by ``W >= c tau(W)``, searched in ``1 <= W <= N/2``
+        (``N // 2`` when none qualifies).
     n : int
         Series length ``N``.
     converged : ndarray of bool
-        False when no window satisfied ``W >= c tau(W)`` or when ``N < tol * tau``
-        (the series is too short for a trustworthy tau), or the series is constant.
+        False when no window ``W <= N/2`` satisfied ``W >= c tau(W)``, when
+        ``N < tol * tau`` (the series is too short for a trustworthy tau), when
+        ``tau <= 0``, or when the series is constant.
     """
 
     tau: Any
@@ -163,15 +165,19 @@ def integrated_autocorrelation_time(
     rho = np.where(constant[..., None], 0.0, rho)
     # taus[W] = 1/2 + sum_{t=1}^{W} rho(t) = sum_{t=0}^{W} rho(t) - 1/2.
     taus = np.cumsum(rho, axis=-1) - 0.5
+    # Windows are searched in 1 <= W <= N/2: beyond that rho(t) rests on too few pairs,
+    # and the sum of the biased estimator over all lags is exactly 0 (tau(N-1) = 0),
+    # which would satisfy W >= c tau(W) spuriously.
     w = np.arange(n)
-    ok = (w >= 1) & (w >= c * taus)
+    w_max = max(n // 2, 1)
+    ok = (w >= 1) & (w <= w_max) & (w >= c * taus)
     found = ok.any(axis=-1)
-    window = np.where(found, np.argmax(ok, axis=-1), n - 1)
+    window = np.where(found, np.argmax(ok, axis=-1), w_max)
     tau = np.take_along_axis(taus, window[..., None], axis=-1)[..., 0]
     tau = np.where(constant, np.nan, tau)
     error = np.abs(tau) * np.sqrt((4.0 * window + 2.0) / n)
     with np.errstate(invalid="ignore"):
-        converged = found & ~constant & (n >= tol * tau)
+        converged = found & ~constant & (tau > 0.0) & (n >= tol * tau)
     return AutocorrelationResult(
         tau=_out(tau), error=_out(error), window=_out(window), n=int(n), converged=_out(converged)
     )
