@@ -270,6 +270,14 @@ def test_enumeration_cost_estimate():
     assert visited3 == 2**30
 
 
+def test_public_entry_points():
+    model = pspin.IsingPSpin(12, 2, seed=3)
+    assert pspin.enumerate_local_minima(model).count == enumerate_local_minima(model).count
+    a = pspin.minimize(model, 5, method="random", seed=2)
+    b = minimize_ising(model, 5, method="random", seed=2)
+    np.testing.assert_array_equal(a.states, b.states)
+
+
 # ---------------------------------------------------------------- bad input
 def test_bad_input_descent():
     model = pspin.IsingPSpin(10, 2, seed=1)
