@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.signal import lfilter
-
 from pspin.analysis import (
     AutocorrelationResult,
     BinningResult,
@@ -36,6 +34,7 @@ from pspin.analysis import (
     specific_heat,
     swap_acceptance,
 )
+from scipy.signal import lfilter
 
 Z = 4.0  # tolerance in standard errors of an ensemble mean
 
@@ -62,7 +61,8 @@ def assert_ensemble_mean(values: np.ndarray, target: float, what: str) -> None:
     values = np.asarray(values, dtype=float)
     sem = values.std(ddof=1) / np.sqrt(values.size)
     dev = values.mean() - target
-    assert abs(dev) <= Z * sem, f"{what}: mean {values.mean():.5g} vs {target:.5g} ({dev / sem:.1f} sigma)"
+    msg = f"{what}: mean {values.mean():.5g} vs {target:.5g} ({dev / sem:.1f} sigma)"
+    assert abs(dev) <= Z * sem, msg
 
 
 # ---------------------------------------------------------------------------- binning

@@ -18,7 +18,8 @@ windowed sum ``tau(W) = 1/2 + sum_{t=1}^W rho(t)`` at the smallest window ``W`` 
 
 .. math::
 
-    \\operatorname{Var}\\,\\hat\\tau_{\\mathrm{int}} \\approx \\frac{2(2W+1)}{N}\\,\\tau_{\\mathrm{int}}^2 .
+    \\operatorname{Var}\\,\\hat\\tau_{\\mathrm{int}}
+    \\approx \\frac{2(2W+1)}{N}\\,\\tau_{\\mathrm{int}}^2 .
 
 References
 ----------

@@ -11,11 +11,12 @@ M. Troyer, J. Stat. Mech. P03018 (2006)).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from ._validate import positive_int
+from ._validate import scalar_or_array as _out
 
 __all__ = ["RoundTrips", "SwapAcceptance", "round_trips", "swap_acceptance"]
 
@@ -51,7 +52,7 @@ class SwapAcceptance:
     error: Any
 
 
-def round_trips(temperature_index_history: Any, n_temperatures: Optional[int] = None) -> RoundTrips:
+def round_trips(temperature_index_history: Any, n_temperatures: int | None = None) -> RoundTrips:
     """Count lowest -> highest -> lowest temperature round trips of every slot.
 
     Parameters
@@ -83,7 +84,8 @@ def round_trips(temperature_index_history: Any, n_temperatures: Optional[int] = 
     h = np.asarray(temperature_index_history)
     if h.ndim != 2 or h.shape[0] < 1 or h.shape[1] < 1:
         raise ValueError(
-            f"temperature_index_history must have shape (samples, slots) with both >= 1, got {h.shape}"
+            "temperature_index_history must have shape (samples, slots) with both >= 1, "
+            f"got {h.shape}"
         )
     if h.dtype.kind == "f":
         if not np.all(np.isfinite(h)) or np.any(h != np.round(h)):
@@ -113,7 +115,10 @@ def round_trips(temperature_index_history: Any, n_temperatures: Optional[int] = 
     all_times = np.concatenate(times) if times else np.zeros(0, dtype=np.int64)
     mean_time = float(all_times.mean()) if all_times.size else float("nan")
     return RoundTrips(
-        per_slot=per_slot, total=int(per_slot.sum()), times=all_times.astype(np.int64), mean_time=mean_time
+        per_slot=per_slot,
+        total=int(per_slot.sum()),
+        times=all_times.astype(np.int64),
+        mean_time=mean_time,
     )
 
 
@@ -146,7 +151,9 @@ def swap_acceptance(accepted: Any, attempted: Any) -> SwapAcceptance:
         if a.dtype.kind == "f" and (not np.all(np.isfinite(a)) or np.any(a != np.round(a))):
             raise ValueError(f"{name} must hold integer counts")
     if acc.shape != att.shape:
-        raise ValueError(f"accepted and attempted must have the same shape, got {acc.shape} and {att.shape}")
+        raise ValueError(
+            f"accepted and attempted must have the same shape, got {acc.shape} and {att.shape}"
+        )
     if acc.size == 0:
         raise ValueError("accepted and attempted are empty")
     acc, att = acc.astype(np.float64), att.astype(np.float64)
@@ -156,4 +163,4 @@ def swap_acceptance(accepted: Any, attempted: Any) -> SwapAcceptance:
     rate = np.divide(acc, att, out=np.full_like(acc, np.nan), where=ok)
     var = np.divide(rate * (1.0 - rate), att, out=np.full_like(acc, np.nan), where=ok)
     error = np.sqrt(var)
-    return SwapAcceptance(rate=rate[()] if rate.ndim == 0 else rate, error=error[()] if error.ndim == 0 else error)
+    return SwapAcceptance(rate=_out(rate), error=_out(error))
