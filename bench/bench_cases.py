@@ -150,7 +150,19 @@ def dense_tensor(model: Any, dtype: str | None = None) -> np.ndarray:
 
 def packed_reference(model: Any, S: np.ndarray) -> np.ndarray:
     """float64 gradient from the packed couplings with numpy only, slab by slab (no dense
-    tensor, so it works at any n): for each i<j<k, dH/ds_i = -K s_j s_k etc."""
+    tensor, so it works at any n): for each i<j<k, dH/ds_i = -K s_j s_k etc.
+
+    Runs its many small BLAS calls on one thread: with two, each can cost a scheduler slice
+    (8-16 ms) whenever another process holds a core (perf.md)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return _packed_reference(model, S)
+    with threadpool_limits(1, user_api="blas"):
+        return _packed_reference(model, S)
+
+
+def _packed_reference(model: Any, S: np.ndarray) -> np.ndarray:
     (p,) = model.degrees
     n = model.n
     S64 = np.asarray(S, dtype=np.float64)
@@ -163,11 +175,14 @@ def packed_reference(model: Any, S: np.ndarray) -> np.ndarray:
         return -(S64 @ T)
     assert p == 3
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    # Slab i's couplings K[i, j, k] (j < k) are the strict upper triangle of the trailing
+    # (m x m) block; one buffer serves all slabs (its lower triangle stays zero).
+    U_all = np.zeros((n, n))
     off = 0
     for i in range(n - 2):
         m = n - i - 1
         count = m * (m - 1) // 2
-        U = np.zeros((m, m))
+        U = U_all[i + 1 :, i + 1 :]
         U[upper[i + 1 :, i + 1 :]] = vals[off : off + count]
         off += count
         sub = S64[:, i + 1 :]  # (b, m)

@@ -32,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bench-quick", action="store_true", help="p=3 sizes 200 and 400 only")
     group.addoption("--bench-no-torch", action="store_true", help="skip the torch.einsum baselines")
     group.addoption(
+        "--bench-torch-max-n",
+        type=int,
+        default=400,
+        help="largest p=3 n with a torch.einsum baseline (default 400: at n=800 it takes ~3 s a call)",
+    )
+    group.addoption(
         "--bench-dense-cache-gib",
         type=float,
         default=6.0,

@@ -43,11 +43,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     sizes = bench_sizes(metafunc.config)
     no_torch = metafunc.config.getoption("--bench-no-torch")
+    torch_max_n = metafunc.config.getoption("--bench-torch-max-n")
     params = []
     for case in bc.all_cases(sizes):
         for k in bc.THREADS:
             for impl in _impls(case):
-                if impl == "torch" and no_torch:
+                if impl == "torch" and (no_torch or (case.p == 3 and case.n > torch_max_n)):
                     continue
                 ident = f"{case.ident}-{k}T-{impl.replace(' ', '_')}"
                 params.append(pytest.param(case, k, impl, id=ident))
