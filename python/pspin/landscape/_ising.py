@@ -29,11 +29,11 @@ SUPPORTED_DEGREES = (2, 3)
 # since results depend on it).
 _SWEEP_ORDERS = 16
 
-# Measured on the 2-core reference machine, one thread (bench/bench_ising_landscape.py):
-# the p = 2 walk visits ~1.0e8 configurations/s; a degree-3 step costs ~n^2 multiply-adds,
-# ~3.3e7/s at n = 24. Used for cost estimates and call slicing only.
+# Measured on the 2-core reference machine, per thread (bench/bench_ising_landscape.py):
+# the p = 2 walk visits ~1.0e8 configurations/s; with degree 3, ~6e7/s at n = 24, falling
+# roughly as 1/n beyond. Used for cost estimates and call slicing only.
 _RATE_P2 = 1.0e8
-_RATE_P3_N24 = 3.3e7
+_RATE_P3_N24 = 6.0e7
 
 # Slices of work per C++ call, so Ctrl-C is answered between calls.
 _SLICE_SECONDS = 0.3
@@ -75,6 +75,11 @@ class LocalMinima:
     def energy_per_spin(self) -> np.ndarray:
         """Energies per spin, H/n."""
         return self.energies / self.n
+
+    @property
+    def states_per_second(self) -> float:
+        """Configurations visited per second of wall time."""
+        return self.visited / self.seconds if self.seconds > 0 else float("inf")
 
     def __len__(self) -> int:
         return self.count
@@ -245,15 +250,15 @@ def minimize_ising(
 def enumeration_cost(model: IsingPSpin, threads: int | None = None) -> tuple[int, float]:
     """Configurations the exact enumeration visits, and its estimated wall time in seconds.
 
-    The time uses single-thread rates measured on the reference machine (~1e8
-    configurations/s for p = 2; a degree-3 step costs ~n^2 multiply-adds), divided by
-    ``threads`` (default: pspin's thread count).
+    The time uses single-thread rates measured on the 2-core reference machine (~1e8
+    configurations/s for p = 2; with degree 3 ~6e7/s at n = 24, falling as ~1/n),
+    divided by ``threads`` (default: pspin's thread count).
     """
     model = _check_model(model, "enumeration_cost")
     threads = _core.max_threads() if threads is None else _validate.positive_int(threads, "threads")
     n = model.n
     visited = 2 ** (n - 1) if 3 not in model.degrees else 2**n
-    rate = _RATE_P2 if 3 not in model.degrees else _RATE_P3_N24 * (24.0 / max(n, 8)) ** 2
+    rate = _RATE_P2 if 3 not in model.degrees else _RATE_P3_N24 * 24.0 / max(n, 8)
     return visited, visited / (rate * threads)
 
 
