@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pspin/ising_sampler.hpp"
+#include "pspin/sphere_sampler.hpp"
 #include "pspin/tempering.hpp"
 #include "pybind11.hpp"
 
@@ -33,8 +34,8 @@ int checked_slots(const pspin::Couplings<T>& c, const Array<T>& initial, const s
 
 // The Python face shared by every engine: run in chunks, read and restore state.
 template <class T, class E, class Init>
-void bind_engine(py::module_& m, const char* name, Init init) {
-  py::class_<E>(m, name)
+py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
+  return py::class_<E>(m, name)
       .def(std::move(init), py::keep_alive<1, 2>())
       .def("run", [](E& e, int n_sweeps, int sample_every) {
              const int R = e.pt.temperatures(), K = e.pt.ladders(), pairs = K * (K - 1) / 2;
@@ -110,9 +111,47 @@ void bind_ising(py::module_& m, const char* name) {
   }));
 }
 
+// Spherical models: geodesic HMC (pspin/sphere_sampler.hpp). One sweep is one
+// trajectory of leapfrog_steps steps; step_size is eps at T = 1, eps(T) =
+// min(step_size sqrt(T), (pi/2) / leapfrog_steps) until set_step_sizes().
+template <class T>
+void bind_spherical(py::module_& m, const char* name) {
+  using E = Engine<pspin::SphereSampler<T>>;
+  bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
+                                         int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
+                                         int leapfrog_steps, double step_size) {
+    const int slots = checked_slots(c, initial, betas, ladders);
+    const T* x = initial.data();
+    std::vector<double> b = betas;
+    py::gil_scoped_release release;
+    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, std::move(b), seed_moves,
+                               leapfrog_steps, step_size);
+  }))
+      .def("step_sizes", [](const E& e) {
+             const auto& s = e.sampler.step_sizes();
+             return py::array_t<double>(s.size(), s.data());
+           }, "Leapfrog step size per temperature index (before the per-trajectory jitter in [0.9, 1.1]).")
+      .def("set_step_sizes", [](E& e, std::vector<double> eps) { e.sampler.set_step_sizes(eps); }, py::arg("eps"),
+           "Replace the step size per temperature index. Burn-in only: adapting while measuring breaks detailed balance.")
+      .def_property_readonly("leapfrog_steps", [](const E& e) { return e.sampler.leapfrog_steps(); })
+      .def("acceptance", [](const E& e) {
+             const auto& a = e.sampler.attempts();
+             const auto& k = e.sampler.accepts();
+             const auto& p = e.sampler.accept_prob_sum();
+             py::dict d;
+             d["attempts"] = py::array_t<double>(a.size(), a.data());
+             d["accepts"] = py::array_t<double>(k.size(), k.data());
+             d["accept_prob_sum"] = py::array_t<double>(p.size(), p.data());
+             return d;
+           }, "Per temperature index, cumulative since the start (restored from checkpoints): trajectories "
+              "attempted, accepted, and the sum of min(1, exp(-dH)).");
+}
+
 }  // namespace
 
 void bind_sampling(py::module_& m) {
   bind_ising<double>(m, "IsingTemperingF64");
   bind_ising<float>(m, "IsingTemperingF32");
+  bind_spherical<double>(m, "SphericalTemperingF64");
+  bind_spherical<float>(m, "SphericalTemperingF32");
 }
