@@ -185,12 +185,15 @@ def test_tau_int_of_ar1(phi):
     assert_ensemble_mean(r.tau - truncated, 0.0, f"tau_int phi={phi}")
     assert abs(truncated.mean() - tau_exact(phi)) < 0.01 * tau_exact(phi) + 1e-12
     # Madras-Sokal error vs the ensemble spread. The formula is the leading order for
-    # W >> tau; at c = 5 on AR(1) it is conservative (measured spread/error = 0.93,
-    # 0.81, 0.81 for phi = 0, 0.5, 0.9). The sample std of 200 values has a relative
-    # standard error 1/sqrt(2 * 199) = 5%.
+    # W >> tau; at c = 5 on AR(1) it is conservative (spread/error measured over 30
+    # ensembles: 0.93, 0.81, 0.78 for phi = 0, 0.5, 0.9). The relative standard error of
+    # a sample std of m values is sqrt((kurtosis_excess + 2) / (4 (m - 1))).
     ratio = r.tau.std(ddof=1) / r.error.mean()
-    assert ratio < 1.0 + Z / np.sqrt(2 * (m - 1))
-    assert ratio > 0.7  # regression guard on the measured values above
+    d = r.tau - r.tau.mean()
+    excess = np.mean(d**4) / np.mean(d**2) ** 2 - 3.0
+    rel = np.sqrt((excess + 2.0) / (4.0 * (m - 1)))
+    assert ratio < 1.0 + Z * rel
+    assert ratio > 0.78 * (1.0 - Z * rel)  # regression guard on the measured values
 
 
 def test_tau_int_iid_and_effective_sample_size():
