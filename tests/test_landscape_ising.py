@@ -238,6 +238,15 @@ def test_enumeration_tie_rule_counts_zero_energy_changes_as_stable():
     assert {tuple(s) for s in res.states} == {(1, 1, 1), (1, 1, -1), (-1, -1, 1), (-1, -1, -1)}
 
 
+def test_degenerate_couplings_with_too_many_stable_states_are_refused(monkeypatch):
+    import pspin.landscape._ising as ising
+
+    monkeypatch.setattr(ising, "_MAX_STATES", 100)
+    model = pspin.IsingPSpin.from_tensors({3: np.zeros((10, 10, 10))})
+    with pytest.raises(ValueError, match="more than 100 one-flip-stable states"):
+        enumerate_local_minima(model)
+
+
 # Exact finite-N expectation of the number of one-flip-stable SK states (s and -s both
 # counted), E N_s(N) = 2^N int dw N(0,1/N)(w) Phi(w/sqrt(1-2/N))^N.
 # Source: theory reference f.3 (derived there; brute-force check N=8: 5.228 +- 0.015,

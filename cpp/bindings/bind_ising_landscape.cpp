@@ -99,16 +99,17 @@ void bind_ising_landscape(py::module_& m) {
       .def_property_readonly("states_per_task", &E::states_per_task)
       .def(
           "run",
-          [](const E& e, std::uint64_t task_begin, std::uint64_t task_end) {
+          [](const E& e, std::uint64_t task_begin, std::uint64_t task_end, std::uint64_t limit) {
             std::vector<std::uint64_t> codes;
             {
               py::gil_scoped_release release;
-              codes = e.run(task_begin, task_end);
+              codes = e.run(task_begin, task_end, limit);
             }
             py::array_t<std::uint64_t> out(py::ssize_t(codes.size()));
             std::copy(codes.begin(), codes.end(), out.mutable_data());
             return out;
           },
-          py::arg("task_begin"), py::arg("task_end"),
-          "Codes (bit j set: s_j = -1) of the stable states of tasks [task_begin, task_end), without mirrors.");
+          py::arg("task_begin"), py::arg("task_end"), py::arg("limit"),
+          "Codes (bit j set: s_j = -1) of the stable states of tasks [task_begin, task_end), without mirrors;\n"
+          "more than limit codes: the walk stopped early because more than limit states are stable.");
 }

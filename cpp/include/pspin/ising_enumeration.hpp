@@ -9,6 +9,7 @@
 // thread count or on how the tasks are sliced into calls.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -79,15 +80,18 @@ class IsingEnumerator {
   std::uint64_t states_per_task() const { return std::uint64_t(1) << walk_bits_; }
 
   // Codes of the stable states found in tasks [task_begin, task_end), in task
-  // order, without the mirror images.
-  std::vector<std::uint64_t> run(std::uint64_t task_begin, std::uint64_t task_end) const {
+  // order, without the mirror images. Degenerate couplings (exact ties count
+  // as stable) can make almost every state stable, so the walk stops once more
+  // than `limit` states are found; a result longer than `limit` means that.
+  std::vector<std::uint64_t> run(std::uint64_t task_begin, std::uint64_t task_end, std::uint64_t limit) const {
     if (task_begin > task_end || task_end > n_tasks_) throw std::out_of_range("task range out of bounds");
     const std::int64_t count = std::int64_t(task_end - task_begin);
     std::vector<std::vector<std::uint64_t>> found(count);
     const double per_state = (has2_ ? n_ : 0) + (has3_ ? double(n_) * n_ : 0.0);
     const double work = double(count) * double(states_per_task()) * per_state;
+    Budget budget{limit};
 #pragma omp parallel for schedule(dynamic, 1) if (count > 1 && work > kMinParallelWork)
-    for (std::int64_t t = 0; t < count; ++t) walk(task_begin + std::uint64_t(t), found[t]);
+    for (std::int64_t t = 0; t < count; ++t) walk(task_begin + std::uint64_t(t), found[t], budget);
     std::vector<std::uint64_t> out;
     for (const auto& f : found) out.insert(out.end(), f.begin(), f.end());
     return out;
@@ -114,26 +118,32 @@ class IsingEnumerator {
   }
 
  private:
+  struct Budget {
+    std::uint64_t limit;
+    std::atomic<std::uint64_t> used{0};
+    explicit Budget(std::uint64_t l) : limit(l) {}
+  };
+
   static double spin(std::uint64_t code, int j) { return (code >> j) & 1 ? -1.0 : 1.0; }
 
-  void walk(std::uint64_t task, std::vector<std::uint64_t>& found) const {
+  void walk(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
     switch (blocks_) {
-      case 1: return walk_blocks<1>(task, found);
-      case 2: return walk_blocks<2>(task, found);
-      case 3: return walk_blocks<3>(task, found);
-      case 4: return walk_blocks<4>(task, found);
-      case 5: return walk_blocks<5>(task, found);
-      case 6: return walk_blocks<6>(task, found);
-      case 7: return walk_blocks<7>(task, found);
-      default: return walk_blocks<8>(task, found);
+      case 1: return walk_blocks<1>(task, found, budget);
+      case 2: return walk_blocks<2>(task, found, budget);
+      case 3: return walk_blocks<3>(task, found, budget);
+      case 4: return walk_blocks<4>(task, found, budget);
+      case 5: return walk_blocks<5>(task, found, budget);
+      case 6: return walk_blocks<6>(task, found, budget);
+      case 7: return walk_blocks<7>(task, found, budget);
+      default: return walk_blocks<8>(task, found, budget);
     }
   }
 
   template <int NB>
-  void walk_blocks(std::uint64_t task, std::vector<std::uint64_t>& found) const {
-    if (has2_ && has3_) return walk_task<NB, true, true>(task, found);
-    if (has3_) return walk_task<NB, false, true>(task, found);
-    walk_task<NB, true, false>(task, found);
+  void walk_blocks(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
+    if (has2_ && has3_) return walk_task<NB, true, true>(task, found, budget);
+    if (has3_) return walk_task<NB, false, true>(task, found, budget);
+    walk_task<NB, true, false>(task, found, budget);
   }
 
   // Whether some s_i h_i < -margin, i.e. the state is surely unstable.
@@ -159,7 +169,7 @@ class IsingEnumerator {
   static constexpr int kKeptRows = 4;
 
   template <int NB, bool kHas2, bool kHas3>
-  void walk_task(std::uint64_t task, std::vector<std::uint64_t>& found) const {
+  void walk_task(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
     std::uint64_t code = task << walk_bits_;
     vec s[NB], h[NB];
     for (int b = 0; b < NB; ++b)
@@ -171,10 +181,13 @@ class IsingEnumerator {
     const int kept = kHas3 ? std::min(kKeptRows, walk_bits_) : 0;
     vec K[kKeptRows][NB];
     for (int q = 0; q < kept; ++q) slice_times_state<NB>(q, s, K[q]);
+    // Whether to go on: false once the call's budget of stable states is spent.
     const auto check = [&] {
-      if (!surely_unstable<NB>(s, h) && stable_from_scratch(code)) found.push_back(code);
+      if (surely_unstable<NB>(s, h) || !stable_from_scratch(code)) return true;
+      found.push_back(code);
+      return budget.used.fetch_add(1, std::memory_order_relaxed) < budget.limit;
     };
-    check();
+    if (!check()) return;
     const std::uint64_t steps = states_per_task();
     for (std::uint64_t k = 1; k < steps; ++k) {
       const int i = __builtin_ctzll(k);
@@ -199,7 +212,7 @@ class IsingEnumerator {
       }
       s[i / kWidth][i % kWidth] = -s[i / kWidth][i % kWidth];
       code ^= std::uint64_t(1) << i;
-      check();
+      if (!check()) return;
     }
   }
 

@@ -312,13 +312,14 @@ def enumerate_local_minima(
     with progress_bar(progress, total=n_tasks, desc="enumerate") as bar:
         for begin in range(0, n_tasks, step):
             end = min(n_tasks, begin + step)
-            part = walker.run(begin, end)
-            found += part.size
-            if found > _MAX_STATES:
+            allowed = _MAX_STATES - found
+            part = walker.run(begin, end, allowed)
+            if part.size > allowed:
                 raise ValueError(
                     f"more than {_MAX_STATES:,} one-flip-stable states (degenerate couplings, e.g. many "
                     "exact ties dE_i = 0, which count as stable); refusing to list them"
                 )
+            found += part.size
             codes.append(part)
             bar.update(end - begin)
     seconds = time.perf_counter() - start
