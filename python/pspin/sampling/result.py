@@ -95,11 +95,29 @@ class PTResult:
         return np.asarray(analysis.integrated_autocorrelation_time(self.energy_series, axis=-1).tau)
 
     @cached_property
+    def _specific_heat(self) -> Any:
+        self._need_samples()
+        return analysis.specific_heat(self.energies, self.temperatures[:, None], self.n, axis=-1)
+
+    @property
     def specific_heat(self) -> np.ndarray:
         """(R,) specific heat per spin from fluctuations, Var(H)/(n T^2), averaged over replicas."""
-        self._need_samples()
-        var = self.energies.var(axis=-1).mean(axis=1)
-        return var / (self.n * self.temperatures**2)
+        return np.asarray(self._specific_heat.estimate).mean(axis=1)
+
+    @property
+    def specific_heat_error(self) -> np.ndarray:
+        """(R,) jackknife error of ``specific_heat`` (replicas independent)."""
+        err = np.asarray(self._specific_heat.error)
+        return np.sqrt((err**2).sum(axis=1)) / err.shape[1]
+
+    def equilibration(self, n_last: int = 3) -> dict[str, Any]:
+        """Log-binning report of the energy per temperature (Katzgraber, Palassini, Young 2001).
+
+        Returns the report and an (R,) flag: the last ``n_last`` windows
+        [2^k, 2^(k+1)) of samples agree within errors.
+        """
+        report = analysis.log_binning(self.energy_series, axis=-1)
+        return {"report": report, "equilibrated": np.asarray(analysis.is_equilibrated(report, n_last=n_last))}
 
     # ------------------------------------------------------------------ overlaps
     @property
@@ -117,14 +135,21 @@ class PTResult:
         return (self.overlaps**2).mean(axis=(1, 2))
 
     @cached_property
-    def binder(self) -> np.ndarray:
-        """(R,) Binder ratio g = (3 - <q^4>/<q^2>^2)/2 of the overlap distribution."""
+    def _binder(self) -> Any:
         if self.overlaps.shape[1] == 0:
             raise ValueError("overlaps need replicas >= 2")
-        q = self.overlaps.reshape(self.overlaps.shape[0], -1)
-        q2 = (q**2).mean(axis=1)
-        q4 = (q**4).mean(axis=1)
-        return 0.5 * (3.0 - q4 / q2**2)
+        self._need_samples()
+        return analysis.binder_ratio(self.overlaps.reshape(self.overlaps.shape[0], -1), axis=-1)
+
+    @property
+    def binder(self) -> np.ndarray:
+        """(R,) Binder ratio g = (3 - <q^4>/<q^2>^2)/2 (0 for Gaussian q, 1 for q = +-1)."""
+        return np.asarray(self._binder.estimate)
+
+    @property
+    def binder_error(self) -> np.ndarray:
+        """(R,) jackknife error of ``binder``."""
+        return np.asarray(self._binder.error)
 
     def overlap_histogram(self, bins: int = 50) -> tuple[np.ndarray, np.ndarray]:
         """P(q) per temperature: (R, bins) densities and the (bins+1,) edges on [-1, 1]."""
