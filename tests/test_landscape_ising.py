@@ -322,7 +322,7 @@ def test_dense_couplings_that_do_not_fit_are_refused_before_allocation(monkeypat
     model = pspin.IsingPSpin(30, 3, seed=1)
     monkeypatch.setattr(pspin._memory, "available_memory", lambda: 100_000)
     with pytest.raises(
-        MemoryError, match=r"dense couplings .* n\^3 entries .* needs 216,000 bytes"
+        MemoryError, match=r"dense couplings .* n\^2 \(n-1\)/2 entries .* needs 104,400 bytes"
     ):
         minimize_ising(model, 2)
     with pytest.raises(MemoryError, match="dense couplings"):

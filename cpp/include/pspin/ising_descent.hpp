@@ -21,15 +21,17 @@
 
 namespace pspin {
 
-// Dense symmetric couplings. The packed i<j<k layout scatters the couplings
+// Dense couplings per spin. The packed i<j<k layout scatters the couplings
 // of one spin, while a flip of spin i needs exactly W[i,:] (degree 2) and the
-// slice T[i,:,:] (degree 3) contiguously. Entries with a repeated index are
-// zero, so a spin's own flip never changes its own field.
+// slice T[i,:,:] (degree 3) contiguously. A slice is symmetric, so only its
+// strict upper triangle is kept: n^2 (n-1) / 2 values instead of n^3.
+// Entries with a repeated index are zero, so a spin's own flip never changes
+// its own field.
 template <class T>
 struct IsingDense {
   int n = 0;
-  std::unique_ptr<T[]> w;  // n x n; null without a degree-2 term
-  std::unique_ptr<T[]> t;  // n x n x n; null without a degree-3 term
+  std::unique_ptr<T[]> w;  // n x n, zero diagonal; null without a degree-2 term
+  std::unique_ptr<T[]> t;  // n slices, each the upper triangle k > j of T[i, j, k]; null without degree 3
 
   explicit IsingDense(const Couplings<T>& c) : n(c.n()) {
     if (c.multiset()) throw std::invalid_argument("Ising couplings must use distinct indices");
@@ -45,12 +47,22 @@ struct IsingDense {
 
   bool has2() const { return bool(w); }
   bool has3() const { return bool(t); }
+  std::size_t triangle_size() const { return std::size_t(n) * (n - 1) / 2; }
+  // Index in a slice's triangle of (j, k), j < k, is triangle_row(j) + k.
+  std::ptrdiff_t triangle_row(int j) const {
+    return std::ptrdiff_t(j) * (2 * std::ptrdiff_t(n) - j - 1) / 2 - (j + 1);
+  }
+  // T[i, j, k] for any indices (zero when two coincide).
+  T coupling3(int i, int j, int k) const {
+    if (i == j || j == k || i == k) return T(0);
+    if (j > k) std::swap(j, k);
+    return t[std::size_t(i) * triangle_size() + std::size_t(triangle_row(j) + k)];
+  }
   // Multiply-adds of one incremental field update, for parallel-work thresholds.
   double flip_cost() const { return (has2() ? n : 0) + (has3() ? double(n) * n : 0.0); }
 
   // Adds the field change caused by flipping spin i (s is the state before
-  // the flip). The degree-3 change -2 s_i T_i s is summed as columns so it
-  // vectorises without reassociating a dot product.
+  // the flip).
   void add_flip(int i, const T* s, double* h) const {
     const double c = -2.0 * double(s[i]);
     if (has2()) {
@@ -58,11 +70,21 @@ struct IsingDense {
       for (int j = 0; j < n; ++j) h[j] += c * double(row[j]);
     }
     if (has3()) {
-      const T* slice = t.get() + std::size_t(i) * n * n;
-      for (int k = 0; k < n; ++k) {
-        const double ck = c * double(s[k]);
-        const T* col = slice + std::size_t(k) * n;
-        for (int j = 0; j < n; ++j) h[j] += ck * double(col[j]);
+      // -2 s_i T_i s with T_i = U + U^T (U its upper triangle): row j of U adds
+      // its dot product with s to h_j and scatters s_j U[j, :] into h_k, k > j,
+      // so each coupling is read once.
+      const T* slice = t.get() + std::size_t(i) * triangle_size();
+      for (int j = 0; j + 1 < n; ++j) {
+        const T* row = slice + triangle_row(j);
+        const double csj = c * double(s[j]);
+        double upper = 0.0;
+#pragma omp simd reduction(+ : upper)
+        for (int k = j + 1; k < n; ++k) {
+          const double v = double(row[k]);
+          upper += v * double(s[k]);
+          h[k] += csj * v;
+        }
+        h[j] += c * upper;
       }
     }
   }
@@ -101,24 +123,24 @@ struct IsingDense {
   }
 
   void fill_tensor(const DegreeBlock<T>& blk) {
-    const std::size_t nn = std::size_t(n) * n;
-    t.reset(new T[nn * n]);
+    const std::size_t tri = triangle_size();
+    t.reset(new T[tri * n]);
     const auto start = row_starts(blk.layout);
     const T* v = blk.values.get();
-#pragma omp parallel for schedule(dynamic, 4) if (double(nn) * n > kMinParallelWork)
+#pragma omp parallel for schedule(dynamic, 4) if (double(tri) * n > kMinParallelWork)
     for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) {
-        T* row = t.get() + i * nn + std::size_t(j) * n;
+      for (int j = 0; j + 1 < n; ++j) {
+        T* row = t.get() + i * tri + triangle_row(j);  // row[k], k > j
         if (j == i) {
-          std::fill(row, row + n, T(0));
+          std::fill(row + j + 1, row + n, T(0));
           continue;
         }
-        const int a = std::min(i, j), b = std::max(i, j);  // T[i, j, k] = J of sorted (a, b, k)
-        for (int k = 0; k < a; ++k) row[k] = v[start[std::size_t(k) * n + a] + b];
-        row[a] = T(0);
-        for (int k = a + 1; k < b; ++k) row[k] = v[start[std::size_t(a) * n + k] + b];
-        row[b] = T(0);
-        for (int k = b + 1; k < n; ++k) row[k] = v[start[std::size_t(a) * n + b] + k];
+        // T[i, j, k] is J of the sorted triple; with a = min(i, j), b = max(i, j)
+        // and k > j >= a it is (a, k, b) below b and (a, b, k) above.
+        const int a = std::min(i, j), b = std::max(i, j);
+        for (int k = j + 1; k < b; ++k) row[k] = v[start[std::size_t(a) * n + k] + b];
+        if (b > j) row[b] = T(0);
+        for (int k = std::max(b, j) + 1; k < n; ++k) row[k] = v[start[std::size_t(a) * n + b] + k];
       }
   }
 };

@@ -59,7 +59,7 @@ class IsingEnumerator {
         }
         if (has3_)
           for (int k = 0; k < n_; ++k) {
-            const double v = double(d.t[(std::size_t(i) * n_ + j) * n_ + k]);
+            const double v = double(d.coupling3(i, j, k));
             t3_[(std::size_t(i) * n_ + j) * row + k / kWidth][k % kWidth] = v;
             bound += 0.5 * std::fabs(v);
           }

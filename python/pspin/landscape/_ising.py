@@ -100,11 +100,13 @@ def _check_model(model: Any, what: str) -> IsingPSpin:
 def _dense(model: IsingPSpin) -> Any:
     """The C++ dense couplings, after checking they fit in memory."""
     n = model.n
-    entries = (n * n if 2 in model.degrees else 0) + (n**3 if 3 in model.degrees else 0)
+    entries = (n * n if 2 in model.degrees else 0) + (
+        n * n * (n - 1) // 2 if 3 in model.degrees else 0
+    )
     require_memory(
         entries * model.dtype.itemsize,
         f"the dense couplings of the Ising landscape kernels (n = {n}, degrees {list(model.degrees)}; "
-        f"{'n^3' if 3 in model.degrees else 'n^2'} entries of {model.dtype})",
+        f"{'n^2 (n-1)/2' if 3 in model.degrees else 'n^2'} entries of {model.dtype})",
     )
     cls = _core.IsingDenseF64 if model.dtype == np.float64 else _core.IsingDenseF32
     return cls(model._couplings)
@@ -133,8 +135,8 @@ def minimize_ising(
     ----------
     model : IsingPSpin
         Degrees 2 and/or 3. The kernels keep dense symmetric couplings for per-spin
-        access: n^2 values for degree 2 and n^3 for degree 3 (float64: 1 GB at n = 500,
-        8 GB at n = 1000); a MemoryError says so before anything is allocated.
+        access: n^2 values for degree 2 and n^2 (n-1)/2 for degree 3 (float64: 0.5 GB
+        at n = 500, 4 GB at n = 1000); a MemoryError says so before anything is allocated.
     n_starts : int, optional
         Number of random starts (uniform +-1, from ``seed``). May be omitted when
         ``initial`` is given.
