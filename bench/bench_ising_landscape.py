@@ -23,7 +23,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pspin
-from foreign_load import ForeignLoad
+from foreign_load import ForeignLoad, sample
 from pspin.landscape._ising import enumerate_local_minima, minimize_ising
 
 SEED = 20240601
@@ -119,7 +119,17 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to this long for an idle machine",
+    )
     args = parser.parse_args()
+    deadline = time.monotonic() + args.wait_idle
+    while time.monotonic() < deadline and sample(2.0).contaminated:
+        pass
     info = pspin.show_config(file=io.StringIO())
     print(
         f"pspin {pspin.__version__}, compiler {info['compiler']}, max threads {info['max_threads']}"
