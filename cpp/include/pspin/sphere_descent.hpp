@@ -251,8 +251,9 @@ class SphereDescent {
       evaluate(searching, trial_.data(), e_trial_.data(), g_trial_.data());
       std::vector<int> again;
       for (int i : searching) {
-        // Rounding slack: near convergence the decrease is at the level of eps * |H|.
-        const double slack = 64.0 * std::numeric_limits<double>::epsilon() * std::abs(e_[i]);
+        // Rounding slack: near convergence the decrease is at the level of the
+        // energy's rounding error, eps of the couplings' type times |H|.
+        const double slack = 64.0 * double(std::numeric_limits<T>::epsilon()) * std::abs(e_[i]);
         if (e_trial_[i] <= e_[i] + kArmijo * t_[i] * slope_[i] + slack) {
           accept(i);
           remember(i, &x_old[std::size_t(i) * n_], &g_old[std::size_t(i) * n_]);

@@ -43,12 +43,12 @@ def minimize(
     """
     if isinstance(model, SphericalPSpin):
         return minimize_spherical(
-            model, n_starts, method=method or "lbfgs", gtol=gtol, max_iter=max_iter, seed=seed,
+            model, n_starts, method="lbfgs" if method is None else method, gtol=gtol, max_iter=max_iter, seed=seed,
             initial=initial, record_every=record_every, progress=progress, **options,
         )
     if isinstance(model, IsingPSpin):
         return minimize_ising(
-            model, n_starts, method=method or "greedy", max_sweeps=max_iter, seed=seed, initial=initial,
+            model, n_starts, method="greedy" if method is None else method, max_sweeps=max_iter, seed=seed, initial=initial,
             record_every=record_every, **options,
         )
     raise TypeError(f"minimize needs a SphericalPSpin or IsingPSpin, got {type(model).__name__}")

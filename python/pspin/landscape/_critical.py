@@ -151,6 +151,8 @@ def critical_points(
     if model.n > 2000:
         raise ValueError(f"critical_points uses dense Hessians; n = {model.n} is too large (limit 2000)")
     states, seq = initial_states(model, n_starts, initial, seed)
+    if not np.all(np.linalg.norm(states, axis=1) > 0):
+        raise ValueError("initial states must be non-zero (they are normalised onto the sphere)")
     n = model.n
     radius = np.sqrt(n)
     cap = 0.5 * radius if max_step is None else float(max_step)

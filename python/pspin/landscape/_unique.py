@@ -10,7 +10,12 @@ from .. import _validate
 
 
 def unique_states(
-    states: Any, *, flip_symmetric: bool = False, tol: float = 1e-6, return_index: bool = False
+    states: Any,
+    model: Any = None,
+    *,
+    flip_symmetric: bool | None = None,
+    tol: float = 1e-6,
+    return_index: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Distinct states, by overlap.
 
@@ -23,8 +28,10 @@ def unique_states(
     Parameters
     ----------
     states : array (b, n)
-    flip_symmetric : bool
-        Identify s with -s (pure even-p models and Ising models without fields).
+    model : SphericalPSpin or IsingPSpin, optional
+        Infers the symmetry: H(-s) = H(s) exactly when every degree is even.
+    flip_symmetric : bool, optional
+        Identify s with -s; overrides what ``model`` implies (default False without a model).
     tol : float
         Tolerance on 1 - |q|.
     return_index : bool
@@ -35,6 +42,8 @@ def unique_states(
     ndarray (m, n), and the (m,) first-occurrence rows if ``return_index``.
     """
     arr, _ = _validate.batch(states, np.shape(states)[-1] if np.ndim(states) else 0, "states")
+    if flip_symmetric is None:
+        flip_symmetric = model is not None and all(d % 2 == 0 for d in model.degrees)
     if not (np.isfinite(tol) and 0 < tol < 1):
         raise ValueError(f"tol must lie in (0, 1), got {tol}")
     x = arr.astype(np.float64)
