@@ -384,6 +384,17 @@ def test_unique_states_constructed():
     assert pspin.unique_states(a[None, :]).shape == (1, n)
 
 
+def test_unique_states_symmetry_from_model(p2, model):
+    """H(-s) = H(s) for p = 2 (even): s and -s are one state; for p = 3 they are two."""
+    m2 = p2[0]
+    s2 = m2.random_state(2, seed=1)
+    both2 = np.vstack([s2, -s2])
+    assert len(pspin.unique_states(both2, m2)) == 2
+    assert len(pspin.unique_states(both2, m2, flip_symmetric=False)) == 4
+    s3 = model.random_state(2, seed=1)
+    assert len(pspin.unique_states(np.vstack([s3, -s3]), model)) == 4
+
+
 def test_unique_states_bad_input():
     with pytest.raises(ValueError):
         pspin.unique_states(np.ones((3, 4)), tol=0.0)
@@ -456,8 +467,9 @@ print(h.hexdigest())
 
 
 def test_thread_count_bit_identical(run_python):
-    one = run_python(THREAD_CODE, {"OMP_NUM_THREADS": "1"}).strip()
-    two = run_python(THREAD_CODE, {"OMP_NUM_THREADS": "2"}).strip()
+    # last line: an editable install may print its rebuild log first
+    one = run_python(THREAD_CODE, {"OMP_NUM_THREADS": "1"}).strip().splitlines()[-1]
+    two = run_python(THREAD_CODE, {"OMP_NUM_THREADS": "2"}).strip().splitlines()[-1]
     assert len(one) == 64
     assert one == two
 
