@@ -299,7 +299,8 @@ def measure(workload: str, problem: Problem, items: list[Sampler], rounds: int, 
         foreign = max(a.foreign + b.foreign)
         out.append(Measured(
             workload=workload, key=s.key, label=s.label, peer=s.peer, n=problem.n, s1=s.sweeps[0], s2=s.sweeps[1],
-            t1=t1, t2=t2, per_sweep_s=per, fixed_s=fixed, attempts_per_s=problem.n / per if per > 0 else float("nan"),
+            t1=t1, t2=t2, per_sweep_s=per, fixed_s=fixed if per > 0 else t1,
+            attempts_per_s=problem.n / per if per > 0 else float("nan"),
             energy_per_spin=float(np.median(b.energy)), foreign_max=foreign,
             own_cpus=float(np.median(b.own)), contaminated=contaminated(foreign, 1),
         ))
@@ -326,8 +327,9 @@ def table(results: list[Measured], foreign_idle: float) -> tuple[str, list[dict[
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for m in rows:
             flag = " (contaminated)" if m.contaminated else ""
+            sweeps_s = f"{1 / m.per_sweep_s:,.0f}" if m.per_sweep_s > 0 else "n/a (t(S2) <= t(S1): fixed-cost noise)"
             lines.append(
-                f"| {m.label} | {m.s1} / {m.s2} | {m.t1:.3f} | {m.t2:.3f} | {1 / m.per_sweep_s:,.0f} | "
+                f"| {m.label} | {m.s1} / {m.s2} | {m.t1:.3f} | {m.t2:.3f} | {sweeps_s} | "
                 f"{fmt_rate(m.attempts_per_s)} | {m.fixed_s * 1e3:.1f} ms | {m.energy_per_spin:.4f} | {m.own_cpus:.2f} | "
                 f"{m.foreign_max:.2f}{flag} |")
         lines.append("")
@@ -335,6 +337,7 @@ def table(results: list[Measured], foreign_idle: float) -> tuple[str, list[dict[
         peers = [m for m in rows if m.peer is not None]
         lines += ["| comparison (per sweep, 1 thread) | pspin attempts/s | peer attempts/s | ratio | target | verdict |",
                   "|---|---|---|---|---|---|"]
+        peers = [m for m in peers if np.isfinite(m.attempts_per_s)]
         if peers:
             best = max(peers, key=lambda m: m.attempts_per_s)
             for pm in [m for m in rows if m.peer is None]:
@@ -375,13 +378,33 @@ def environment() -> dict[str, Any]:
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
 
 
+def render_header(env: dict[str, Any], rounds: Any, missing: list[str]) -> str:
+    header = ["# Single-spin-flip MC throughput: pspin vs OpenJij / dwave-samplers (bench/bench_tempering.py)", "",
+              (f"pspin {env['pspin'] or '(version unset in this build)'} (commit {env['git_commit'][:10]}), "
+               f"openjij {env['openjij']}, dwave-samplers {env['dwave-samplers']}, numpy {env['numpy']}, "
+               f"Python {env['python']}; {env['cpu']}, {env['cores']} cores; {rounds} interleaved rounds, medians.")]
+    if missing:
+        header.append(f"Not installed: {', '.join(missing)} (compared with perf.md's quoted figures only).")
+    return "\n".join(header)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer sweeps and rounds")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 5, quick 2)")
     ap.add_argument("--only", choices=tuple(WORKLOADS), default=None)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--from-json", type=Path, default=None,
+                    help="re-render the table of an earlier run's json (no timing)")
     args = ap.parse_args(argv)
+    if args.from_json is not None:
+        raw = json.loads(args.from_json.read_text())
+        env, idle = raw["environment"], raw["foreign_idle"]
+        results = [Measured(**m) for m in raw["results"]]
+        rounds = raw.get("rounds", "?")
+        text, _ = table(results, idle)
+        print(render_header(env, rounds, raw.get("missing", [])) + "\n\n" + text)
+        return 0
     rounds = args.rounds or (2 if args.quick else 5)
     def log(s: str) -> None:
         print(s, file=sys.stderr, flush=True)
@@ -408,20 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     missing = [name for name, mod in (("openjij", "openjij"), ("dwave-samplers", "dwave.samplers"))
                if not available(name, mod)]
     text, verdicts = table(results, idle)
-    header = ["# Single-spin-flip MC throughput: pspin vs OpenJij / dwave-samplers (bench/bench_tempering.py)", "",
-              (f"pspin {env['pspin']} (commit {env['git_commit'][:10]}), openjij {env['openjij']}, "
-              f"dwave-samplers {env['dwave-samplers']}, numpy {env['numpy']}, Python {env['python']}; "
-              f"{env['cpu']}, {env['cores']} cores; {rounds} interleaved rounds, medians.")]
-    if missing:
-        header.append(f"Not installed: {', '.join(missing)} (compared with perf.md's quoted figures only).")
-    report = "\n".join(header) + "\n\n" + text + "\n"
+    report = render_header(env, rounds, missing) + "\n\n" + text + "\n"
     print(report)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
         suffix = "" if not args.only else f"_{args.only}"
         (RESULTS / f"tempering{suffix}.md").write_text(report)
         (RESULTS / f"tempering{suffix}.json").write_text(json.dumps(
-            {"environment": env, "foreign_idle": idle, "convention_checks": checks,
+            {"environment": env, "foreign_idle": idle, "convention_checks": checks, "rounds": rounds,
+             "missing": missing,
              "results": [asdict(m) for m in results], "verdicts": verdicts}, indent=1))
         log(f"wrote {RESULTS / f'tempering{suffix}.md'}")
     return 0
