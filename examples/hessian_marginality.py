@@ -89,11 +89,14 @@ def main() -> None:
         default="float64",
         help="dtype of the --large models (float32 halves memory)",
     )
+    ap.add_argument("--sizes", type=int, nargs="*", default=None, help="subset of the sizes")
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     if args.threads:
         pspin.set_num_threads(args.threads)
     plan = {50: 3, 100: 3} if args.quick else DEFAULT_PLAN
+    if args.sizes:
+        plan = {n: plan[n] for n in args.sizes}
     if args.only_large:
         plan = {}
     _, radius = hessian_semicircle(threshold_energy(P), P)
