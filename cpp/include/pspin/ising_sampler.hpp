@@ -91,17 +91,20 @@ class IsingSampler {
       if ((i & 3) == 0)
         u = philox4x32_10(philox_counter(std::uint32_t(i >> 2), std::uint32_t(slot), sweep, RandomPurpose::IsingSweep), key_);
       const double r = uniform32(u[i & 3]);
-      const double delta = 2.0 * double(s[i]) * h[i];  // energy change of flipping i
+      const double x = beta * 2.0 * double(s[i]) * h[i];  // beta times the energy change of flipping i
+      // Beyond kFar, exp(-x) < 2^-32: only r == 0 can accept, so exp is not needed
+      // (the outcome is exactly what the full test gives).
+      constexpr double kFar = 22.2;
       bool flip;
       if (update_ == IsingUpdate::Metropolis) {
-        flip = delta <= 0.0 || r < std::exp(-beta * delta);
-      } else {  // heat bath: flip with probability 1 / (1 + exp(beta * delta))
-        flip = r * (1.0 + std::exp(beta * delta)) < 1.0;
+        flip = x <= 0.0 || (x > kFar ? r == 0.0 : r < std::exp(-x));
+      } else {  // heat bath: flip with probability 1 / (1 + exp(x))
+        flip = x > kFar ? r == 0.0 : r * (1.0 + std::exp(x)) < 1.0;
       }
       if (!flip) continue;
+      e += 2.0 * double(s[i]) * h[i];
       dense_.add_flip(i, s, h);
       s[i] = -s[i];
-      e += delta;
     }
     e_[slot] = e;
   }
