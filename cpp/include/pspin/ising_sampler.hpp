@@ -2,9 +2,10 @@
 // mixed) with cached local fields, for many configurations ("slots") at once.
 //
 // A sweep visits sites 0..n-1 in order; the uniform for site i of slot s at
-// sweep t is Philox at counter (i/4, s, t): independent of threads and of how
-// a run is cut into calls. A flip costs O(n) (degree 2) or O(n^2) (degree 3)
-// field updates from the dense couplings; a rejected attempt costs O(1).
+// sweep t is Philox at counter (i/4, s, t): independent of threads, of how a
+// run is cut into calls and of which slots are swept together. A flip costs
+// O(n) (degree 2) or O(n^2) (degree 3) field updates from the dense couplings;
+// a rejected attempt costs O(1).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -29,7 +30,7 @@ class IsingSampler {
         s_(initial, initial + std::size_t(slots) * couplings.n()),
         h_(std::size_t(slots) * couplings.n()), e_(slots) {
     if (slots < 1) throw std::invalid_argument("need at least one configuration");
-    refresh();
+    refresh(0, slots);
   }
 
   int n() const { return n_; }
@@ -42,20 +43,6 @@ class IsingSampler {
     const T* y = state(b);
     for (int i = 0; i < n_; ++i) acc += double(x[i]) * double(y[i]);
     return acc / n_;
-  }
-
-  // Fields and energies from scratch (one batched pass over the packed couplings).
-  void refresh() {
-    const int B = padded_batch<T>(slots_);
-    std::vector<T> x(std::size_t(n_) * B, T(0)), f(std::size_t(n_) * B);
-    std::vector<double> e(B);
-    for (int s = 0; s < slots_; ++s)
-      for (int i = 0; i < n_; ++i) x[std::size_t(i) * B + s] = s_[std::size_t(s) * n_ + i];
-    energy_and_fields(C_, x.data(), B, f.data(), e.data());
-    for (int s = 0; s < slots_; ++s) {
-      e_[s] = e[s];
-      for (int i = 0; i < n_; ++i) h_[std::size_t(s) * n_ + i] = double(f[std::size_t(i) * B + s]);
-    }
   }
 
   // Everything besides the states that a bit-identical resume needs: the
@@ -72,41 +59,90 @@ class IsingSampler {
     std::copy(aux.begin() + h_.size(), aux.end(), e_.begin());
   }
 
-  void sweep_all(const double* beta_of_slot, std::uint64_t sweep) {
+  // Slots are swept ladder by ladder (see Tempering): a ladder's slots run in
+  // lockstep over the sites, so one load of W[i, :] (or of the slice T[i]) from
+  // memory serves every slot that flips spin i at this sweep.
+  static constexpr bool kSweepsByLadder = true;
+
+  void sweep_slots(int first, int count, const double* beta_of_slot, std::uint64_t sweep) {
     // Incremental energies drift by rounding; recompute them at sweep indices
     // fixed in advance, so a resumed run refreshes exactly where an unbroken one does.
-    if (sweep > 0 && sweep % kRefreshEvery == 0) refresh();
-    const double work = double(slots_) * n_ * (1.0 + 0.3 * dense_.flip_cost());
-#pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
-    for (int s = 0; s < slots_; ++s) sweep_one(s, beta_of_slot[s], sweep);
+    if (sweep > 0 && sweep % kRefreshEvery == 0) refresh(first, count);
+    std::vector<Philox4x32Counter> draws(count);
+    std::vector<int> flipping;
+    flipping.reserve(count);
+    for (int i = 0; i < n_; ++i) {
+      flipping.clear();
+      for (int a = 0; a < count; ++a) {
+        const int slot = first + a;
+        if ((i & 3) == 0)
+          draws[a] = philox4x32_10(philox_counter(std::uint32_t(i >> 2), std::uint32_t(slot), sweep, RandomPurpose::IsingSweep), key_);
+        if (accept(slot, i, beta_of_slot[a], uniform32(draws[a][i & 3]))) flipping.push_back(slot);
+      }
+      if (!flipping.empty()) flip_all(i, flipping);
+    }
+  }
+
+  // Fields and energies from scratch for slots [first, first + count), by the
+  // batched kernel (padded, so a slot's result does not depend on the others).
+  void refresh(int first, int count) {
+    constexpr int W = batch_chunk<T>();
+    const int B = (count + W - 1) / W * W;
+    std::vector<T> x(std::size_t(n_) * B, T(0)), f(std::size_t(n_) * B);
+    std::vector<double> e(B);
+    for (int a = 0; a < count; ++a)
+      for (int i = 0; i < n_; ++i) x[std::size_t(i) * B + a] = s_[std::size_t(first + a) * n_ + i];
+    energy_and_fields(C_, x.data(), B, f.data(), e.data());
+    for (int a = 0; a < count; ++a) {
+      e_[first + a] = e[a];
+      for (int i = 0; i < n_; ++i) h_[std::size_t(first + a) * n_ + i] = double(f[std::size_t(i) * B + a]);
+    }
   }
 
  private:
-  void sweep_one(int slot, double beta, std::uint64_t sweep) {
-    T* s = &s_[std::size_t(slot) * n_];
-    double* h = &h_[std::size_t(slot) * n_];
-    double e = e_[slot];
-    Philox4x32Counter u{};
-    for (int i = 0; i < n_; ++i) {
-      if ((i & 3) == 0)
-        u = philox4x32_10(philox_counter(std::uint32_t(i >> 2), std::uint32_t(slot), sweep, RandomPurpose::IsingSweep), key_);
-      const double r = uniform32(u[i & 3]);
-      const double x = beta * 2.0 * double(s[i]) * h[i];  // beta times the energy change of flipping i
-      // Beyond kFar, exp(-x) < 2^-32: only r == 0 can accept, so exp is not needed
-      // (the outcome is exactly what the full test gives).
-      constexpr double kFar = 22.2;
-      bool flip;
-      if (update_ == IsingUpdate::Metropolis) {
-        flip = x <= 0.0 || (x > kFar ? r == 0.0 : r < std::exp(-x));
-      } else {  // heat bath: flip with probability 1 / (1 + exp(x))
-        flip = x > kFar ? r == 0.0 : r * (1.0 + std::exp(x)) < 1.0;
+  bool accept(int slot, int i, double beta, double r) const {
+    const double x = beta * 2.0 * double(s_[std::size_t(slot) * n_ + i]) * h_[std::size_t(slot) * n_ + i];
+    // Beyond kFar, exp(-x) < 2^-32: only r == 0 can accept, so exp is not
+    // needed (the outcome is exactly what the full test gives).
+    constexpr double kFar = 22.2;
+    if (update_ == IsingUpdate::Metropolis) return x <= 0.0 || (x > kFar ? r == 0.0 : r < std::exp(-x));
+    return x > kFar ? r == 0.0 : r * (1.0 + std::exp(x)) < 1.0;  // heat bath: 1 / (1 + e^x)
+  }
+
+  // Flips spin i in every listed slot, updating energies and fields. Per slot the
+  // arithmetic is that of IsingDense::add_flip, in the same order, whatever the list.
+  void flip_all(int i, const std::vector<int>& slots) {
+    for (int slot : slots) e_[slot] += 2.0 * double(s_[std::size_t(slot) * n_ + i]) * h_[std::size_t(slot) * n_ + i];
+    if (dense_.has2()) {
+      const T* row = dense_.w.get() + std::size_t(i) * n_;
+      for (int slot : slots) {
+        const double c = -2.0 * double(s_[std::size_t(slot) * n_ + i]);
+        double* h = &h_[std::size_t(slot) * n_];
+#pragma omp simd
+        for (int j = 0; j < n_; ++j) h[j] += c * double(row[j]);
       }
-      if (!flip) continue;
-      e += 2.0 * double(s[i]) * h[i];
-      dense_.add_flip(i, s, h);
-      s[i] = -s[i];
     }
-    e_[slot] = e;
+    if (dense_.has3()) {
+      const T* slice = dense_.t.get() + std::size_t(i) * dense_.triangle_size();
+      for (int j = 0; j + 1 < n_; ++j) {
+        const T* row = slice + dense_.triangle_row(j);
+        for (int slot : slots) {
+          const T* s = &s_[std::size_t(slot) * n_];
+          double* h = &h_[std::size_t(slot) * n_];
+          const double c = -2.0 * double(s[i]);
+          const double csj = c * double(s[j]);
+          double upper = 0.0;
+#pragma omp simd reduction(+ : upper)
+          for (int k = j + 1; k < n_; ++k) {
+            const double v = double(row[k]);
+            upper += v * double(s[k]);
+            h[k] += csj * v;
+          }
+          h[j] += c * upper;
+        }
+      }
+    }
+    for (int slot : slots) s_[std::size_t(slot) * n_ + i] = -s_[std::size_t(slot) * n_ + i];
   }
 
   const Couplings<T>& C_;

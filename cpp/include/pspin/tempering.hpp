@@ -7,17 +7,24 @@
 // (sweep, ladder, pair): a run is a pure function of (seed, state, sweep count),
 // so stopping and resuming anywhere reproduces it bit for bit.
 //
-// A Sampler moves all slots by one sweep at their inverse temperatures:
+// A Sampler moves slots by one sweep at their inverse temperatures:
 //   int n() const; int slots() const;
-//   void sweep_all(const double* beta_of_slot, std::uint64_t sweep);
 //   double energy(int slot) const;           // total H
+//   const X* state(int slot) const;          // n values
 //   double overlap(int a, int b) const;      // s_a . s_b / n
+// and either
+//   void sweep_all(const double* beta_of_slot, std::uint64_t sweep);   // all slots together
+// or, declaring `static constexpr bool kSweepsByLadder = true`,
+//   void sweep_slots(int first, int count, const double* beta, std::uint64_t sweep);
+// for samplers whose slots are independent (then each ladder runs on its own thread).
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
+#include "pspin/parallel.hpp"
 #include "pspin/philox.hpp"
 
 namespace pspin {
@@ -82,29 +89,98 @@ class Tempering {
   // (R x K, by temperature) and the overlaps of all ladder pairs (R x K(K-1)/2).
   // Returns the number of samples written.
   int run(int n_sweeps, int sample_every, double* energies_out, double* overlaps_out) {
+    const std::uint64_t every = std::uint64_t(sample_every);
+    const int samples = int((sweep_ + std::uint64_t(n_sweeps)) / every - sweep_ / every);
+    if constexpr (has_ladder_sweeps<Sampler>::value) run_by_ladder(n_sweeps, every, energies_out, overlaps_out);
+    else run_in_step(n_sweeps, every, energies_out, overlaps_out);
+    return samples;
+  }
+
+ private:
+  template <class S, class = void>
+  struct has_ladder_sweeps : std::false_type {};
+  template <class S>
+  struct has_ladder_sweeps<S, std::void_t<decltype(S::kSweepsByLadder)>> : std::bool_constant<S::kSweepsByLadder> {};
+
+  // All slots advance together (samplers that batch every slot into one pass).
+  void run_in_step(int n_sweeps, std::uint64_t every, double* energies_out, double* overlaps_out) {
     std::vector<double> beta_of_slot(std::size_t(R_) * K_);
     const int pairs = K_ * (K_ - 1) / 2;
-    int samples = 0;
+    const std::uint64_t start = sweep_;
     for (int t = 0; t < n_sweeps; ++t) {
+      const std::uint64_t sweep = start + std::uint64_t(t);
       for (int s = 0; s < R_ * K_; ++s) beta_of_slot[s] = betas_[temp_of_slot_[s]];
-      S_.sweep_all(beta_of_slot.data(), sweep_);
-      swap_labels();
-      ++sweep_;
-      if (sweep_ % std::uint64_t(sample_every) != 0) continue;
-      double* e = energies_out + std::size_t(samples) * R_ * K_;
-      double* q = overlaps_out + std::size_t(samples) * R_ * pairs;
+      S_.sweep_all(beta_of_slot.data(), sweep);
+      for (int k = 0; k < K_; ++k) swap_labels(k, sweep, stats_.attempts.data(), stats_.accepts.data());
+      if ((sweep + 1) % every != 0) continue;
+      const int idx = int((sweep + 1) / every - start / every) - 1;
+      double* e = energies_out + std::size_t(idx) * R_ * K_;
+      double* q = overlaps_out + std::size_t(idx) * R_ * pairs;
       for (int r = 0; r < R_; ++r) {
         for (int k = 0; k < K_; ++k) e[r * K_ + k] = S_.energy(slot_at(k, r));
         int pair = 0;
         for (int a = 0; a < K_; ++a)
           for (int b = a + 1; b < K_; ++b) q[r * pairs + pair++] = S_.overlap(slot_at(a, r), slot_at(b, r));
       }
-      ++samples;
     }
-    return samples;
+    sweep_ = start + std::uint64_t(n_sweeps);
   }
 
- private:
+  // Ladders are independent between samples, so each runs the whole call on
+  // one thread with no barrier per sweep (a per-sweep barrier stalls whenever
+  // another process holds a core). Overlaps need the ladders at equal sweeps:
+  // states are copied at sample times and compared afterwards.
+  void run_by_ladder(int n_sweeps, std::uint64_t every, double* energies_out, double* overlaps_out) {
+    const int n = S_.n(), pairs = K_ * (K_ - 1) / 2;
+    const std::uint64_t start = sweep_;
+    const int samples = int((start + std::uint64_t(n_sweeps)) / every - start / every);
+    std::vector<double> snapshots(K_ > 1 ? std::size_t(samples) * R_ * K_ * n : 0);
+    std::vector<std::uint64_t> attempts(std::size_t(K_) * stats_.attempts.size(), 0),
+        accepts(std::size_t(K_) * stats_.accepts.size(), 0);
+    const double work = double(n_sweeps) * R_ * K_ * n;
+#pragma omp parallel for schedule(dynamic, 1) if (K_ > 1 && work > kMinParallelWork)
+    for (int k = 0; k < K_; ++k) {
+      std::vector<double> beta_of_slot(R_);
+      std::uint64_t* att = attempts.data() + std::size_t(k) * stats_.attempts.size();
+      std::uint64_t* acc = accepts.data() + std::size_t(k) * stats_.accepts.size();
+      for (int t = 0; t < n_sweeps; ++t) {
+        const std::uint64_t sweep = start + std::uint64_t(t);
+        for (int a = 0; a < R_; ++a) beta_of_slot[a] = betas_[temp_of_slot_[k * R_ + a]];
+        S_.sweep_slots(k * R_, R_, beta_of_slot.data(), sweep);
+        swap_labels(k, sweep, att, acc);
+        if ((sweep + 1) % every != 0) continue;
+        const int idx = int((sweep + 1) / every - start / every) - 1;
+        for (int r = 0; r < R_; ++r) {
+          const int slot = slot_at(k, r);
+          energies_out[(std::size_t(idx) * R_ + r) * K_ + k] = S_.energy(slot);
+          if (K_ > 1) {
+            double* dst = &snapshots[((std::size_t(idx) * R_ + r) * K_ + k) * n];
+            const auto* x = S_.state(slot);
+            for (int i = 0; i < n; ++i) dst[i] = double(x[i]);
+          }
+        }
+      }
+    }
+    for (int k = 0; k < K_; ++k)
+      for (std::size_t r = 0; r < stats_.attempts.size(); ++r) {
+        stats_.attempts[r] += attempts[k * stats_.attempts.size() + r];
+        stats_.accepts[r] += accepts[k * stats_.accepts.size() + r];
+      }
+    for (int idx = 0; idx < samples; ++idx)
+      for (int r = 0; r < R_; ++r) {
+        int pair = 0;
+        for (int a = 0; a < K_; ++a)
+          for (int b = a + 1; b < K_; ++b) {
+            const double* x = &snapshots[((std::size_t(idx) * R_ + r) * K_ + a) * n];
+            const double* y = &snapshots[((std::size_t(idx) * R_ + r) * K_ + b) * n];
+            double dot = 0.0;
+            for (int i = 0; i < n; ++i) dot += x[i] * y[i];
+            overlaps_out[(std::size_t(idx) * R_ + r) * pairs + pair++] = dot / n;
+          }
+      }
+    sweep_ = start + std::uint64_t(n_sweeps);
+  }
+
   void rebuild_index() {
     slot_of_temp_.assign(std::size_t(R_) * K_, -1);
     for (int s = 0; s < R_ * K_; ++s) {
@@ -128,26 +204,26 @@ class Tempering {
   }
 
   // Even pairs on even sweeps, odd pairs on odd sweeps (deterministic alternation).
-  void swap_labels() {
-    for (int k = 0; k < K_; ++k)
-      for (int r = int(sweep_ & 1); r + 1 < R_; r += 2) {
-        const int a = slot_at(k, r), b = slot_at(k, r + 1);
-        const double log_ratio = (betas_[r] - betas_[r + 1]) * (S_.energy(a) - S_.energy(b));
-        ++stats_.attempts[r];
-        bool accept = log_ratio >= 0.0;
-        if (!accept) {
-          const auto u = philox4x32_10(philox_counter(std::uint32_t(r), std::uint32_t(k), sweep_, RandomPurpose::Swap), key_);
-          accept = uniform32(u[0]) < std::exp(log_ratio);
-        }
-        if (!accept) continue;
-        ++stats_.accepts[r];
-        temp_of_slot_[a] = r + 1;
-        temp_of_slot_[b] = r;
-        slot_of_temp_[std::size_t(k) * R_ + r] = b;
-        slot_of_temp_[std::size_t(k) * R_ + r + 1] = a;
-        track_round_trip(a);
-        track_round_trip(b);
+  // Touches only ladder k's labels and the given counters, so ladders may swap concurrently.
+  void swap_labels(int k, std::uint64_t sweep, std::uint64_t* attempts, std::uint64_t* accepts) {
+    for (int r = int(sweep & 1); r + 1 < R_; r += 2) {
+      const int a = slot_at(k, r), b = slot_at(k, r + 1);
+      const double log_ratio = (betas_[r] - betas_[r + 1]) * (S_.energy(a) - S_.energy(b));
+      ++attempts[r];
+      bool accept = log_ratio >= 0.0;
+      if (!accept) {
+        const auto u = philox4x32_10(philox_counter(std::uint32_t(r), std::uint32_t(k), sweep, RandomPurpose::Swap), key_);
+        accept = uniform32(u[0]) < std::exp(log_ratio);
       }
+      if (!accept) continue;
+      ++accepts[r];
+      temp_of_slot_[a] = r + 1;
+      temp_of_slot_[b] = r;
+      slot_of_temp_[std::size_t(k) * R_ + r] = b;
+      slot_of_temp_[std::size_t(k) * R_ + r + 1] = a;
+      track_round_trip(a);
+      track_round_trip(b);
+    }
   }
 
   Sampler& S_;
