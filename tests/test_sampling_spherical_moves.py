@@ -203,6 +203,10 @@ E, Q = eng.run(12, 1)
 h = hashlib.sha256()
 for a in (E, Q, eng.states(), eng.aux(), eng.temp_of_slot()):
     h.update(np.ascontiguousarray(a).tobytes())
+eng = _core.SphericalPairTemperingF64(m._couplings, m.random_state(32, seed=4), list(1 / T), 4, 5, 6, 1.0)
+E, Q = eng.run(3, 1)
+for a in (E, Q, eng.states(), eng.aux(), eng.temp_of_slot()):
+    h.update(np.ascontiguousarray(a).tobytes())
 print("digest", h.hexdigest())
 """
 
@@ -252,3 +256,59 @@ def test_restore_rejects_wrong_aux():
     with pytest.raises(ValueError, match="wrong size"):
         eng.restore(eng.states(), eng.aux()[:-1], eng.temp_of_slot(), 0, st["attempts"], st["accepts"],
                     st["round_trips"], st["phase"])
+
+
+# ---- pair rotations with cached fields (the measured alternative; see the header of
+# ---- cpp/include/pspin/sphere_sampler.hpp for why HMC is the default move)
+
+def make_pair_engine(model, temperatures, ladders=2, *, seed=(11, 12), angle=1.0, init_seed=2):
+    betas = [1.0 / t for t in temperatures]
+    cls = _core.SphericalPairTemperingF64 if model.dtype == np.float64 else _core.SphericalPairTemperingF32
+    init = model.random_state(len(betas) * ladders, seed=init_seed).astype(model.dtype)
+    return cls(model._couplings, init, betas, ladders, seed[0], seed[1], angle)
+
+
+@pytest.mark.parametrize("p, ensemble", [(3, "isotropic"), ({2: 0.7, 3: 1.0}, "isotropic"), (2, "distinct")])
+def test_pair_rotations_track_energy_and_stay_on_sphere(p, ensemble):
+    m = pspin.SphericalPSpin(20, p, seed=4, ensemble=ensemble)
+    eng = make_pair_engine(m, [1.5, 0.7], ladders=2)
+    eng.run(70, 10)  # crosses one refresh (every 64 sweeps)
+    s = eng.states()
+    assert np.max(np.abs((s * s).sum(axis=1) / m.n - 1.0)) < 1e-12
+    np.testing.assert_allclose(eng.energies(), m.energy(s), rtol=0, atol=1e-10)
+    acc = eng.acceptance()
+    assert np.all(acc["attempts"] == 70 * 2 * 10) and np.all(acc["accepts"] > 0)
+
+
+@pytest.mark.parametrize("p, ensemble", [(3, "isotropic"), ({2: 0.7, 3: 1.0}, "isotropic")])
+def test_pair_rotations_exact_distribution_small_n(p, ensemble):
+    m = pspin.SphericalPSpin(4, p, seed=7, ensemble=ensemble)
+    T = [0.25, 0.5, 1.0]
+    K = 16
+    eng = make_pair_engine(m, T, ladders=K, angle=1.5, seed=(5, 6))
+    eng.run(300, 1)
+    E, _ = eng.run(4000, 1)
+    ref = quadrature_reference(m, [1.0 / t for t in T])
+    for moment, col in ((1, 0), (2, 1)):
+        per_ladder = (E ** moment).mean(axis=0)
+        mean, err = per_ladder.mean(axis=1), per_ladder.std(axis=1, ddof=1) / np.sqrt(K)
+        z = (mean - ref[:, col]) / err
+        assert np.all(np.abs(z) < 4.0), (moment, mean, ref[:, col], err, z)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_pair_rotations_resume_bitwise(dtype):
+    m = pspin.SphericalPSpin(16, 3, seed=2, ensemble="isotropic", dtype=dtype)
+    T, N = [1.5, 0.7], 40  # 2N crosses a refresh
+    full = make_pair_engine(m, T)
+    E_full, _ = full.run(2 * N, 1)
+    first = make_pair_engine(m, T)
+    E1, _ = first.run(N, 1)
+    st = first.stats()
+    resumed = make_pair_engine(m, T, init_seed=5)
+    resumed.restore(first.states(), first.aux(), first.temp_of_slot(), first.sweeps_done, st["attempts"],
+                    st["accepts"], st["round_trips"], st["phase"])
+    E2, _ = resumed.run(N, 1)
+    np.testing.assert_array_equal(np.concatenate([E1, E2]), E_full)
+    np.testing.assert_array_equal(resumed.states(), full.states())
+    np.testing.assert_array_equal(resumed.aux(), full.aux())

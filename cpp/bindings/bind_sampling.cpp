@@ -147,6 +147,36 @@ void bind_spherical(py::module_& m, const char* name) {
               "attempted, accepted, and the sum of min(1, exp(-dH)).");
 }
 
+// Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3):
+// the measured alternative to HMC, see pspin/sphere_sampler.hpp. max_angle is
+// the rotation half-width at T = 1, a(T) = min(max_angle sqrt(T), pi).
+template <class T>
+void bind_spherical_pairs(py::module_& m, const char* name) {
+  using E = Engine<pspin::SpherePairSampler<T>>;
+  bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
+                                         int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
+                                         double max_angle) {
+    const int slots = checked_slots(c, initial, betas, ladders);
+    const T* x = initial.data();
+    std::vector<double> b = betas;
+    py::gil_scoped_release release;
+    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, std::move(b), seed_moves, max_angle);
+  }))
+      .def("step_sizes", [](const E& e) {
+             const auto& s = e.sampler.step_sizes();
+             return py::array_t<double>(s.size(), s.data());
+           }, "Rotation half-width per temperature index.")
+      .def("set_step_sizes", [](E& e, std::vector<double> a) { e.sampler.set_step_sizes(a); }, py::arg("angles"))
+      .def("acceptance", [](const E& e) {
+             const auto& a = e.sampler.attempts();
+             const auto& k = e.sampler.accepts();
+             py::dict d;
+             d["attempts"] = py::array_t<double>(a.size(), a.data());
+             d["accepts"] = py::array_t<double>(k.size(), k.data());
+             return d;
+           }, "Per temperature index: pair moves attempted and accepted (cumulative).");
+}
+
 }  // namespace
 
 void bind_sampling(py::module_& m) {
@@ -154,4 +184,6 @@ void bind_sampling(py::module_& m) {
   bind_ising<float>(m, "IsingTemperingF32");
   bind_spherical<double>(m, "SphericalTemperingF64");
   bind_spherical<float>(m, "SphericalTemperingF32");
+  bind_spherical_pairs<double>(m, "SphericalPairTemperingF64");
+  bind_spherical_pairs<float>(m, "SphericalPairTemperingF32");
 }
