@@ -275,3 +275,19 @@ def test_annealing_reaches_ground_state_of_small_sk():
 def test_annealing_bad_input(schedule, kwargs, match):
     with pytest.raises(ValueError, match=match):
         pspin.anneal(pspin.IsingPSpin(8, 2, seed=0), schedule, **kwargs)
+
+
+def test_spherical_checkpoint_resume_and_energy(tmp_path):
+    """Spherical HMC through the public API: resume is bit-identical and states stay on
+    the sphere (the energy checks against theory are in test_sampling_spherical_moves.py)."""
+    model = pspin.SphericalPSpin(48, 3, seed=1, ensemble="isotropic")
+    temps = np.array([1.0, 1.5, 2.5])
+    path = tmp_path / "sph.h5"
+    ParallelTempering(model, temps, seed=5).run(300, burn_in=50, checkpoint=path)
+    resumed = ParallelTempering(model, temps, seed=5).run(600, burn_in=50, checkpoint=path)
+    straight = ParallelTempering(model, temps, seed=5).run(600, burn_in=50)
+    assert resumed.energies.tobytes() == straight.energies.tobytes()
+    states = ParallelTempering(model, temps, seed=5)
+    states.run(10)
+    norms = np.einsum("rki,rki->rk", states.states(), states.states()) / model.n
+    np.testing.assert_allclose(norms, 1.0, atol=1e-12)
