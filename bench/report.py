@@ -69,8 +69,8 @@ class Timer:
     def _once(self, fn: Callable[[Any], Any], arg: Any, warm_s: float) -> dict[str, Any]:
         reps = int(self.budget_s / max(warm_s, 1e-7))
         reps = max(self.min_reps, min(self.max_reps, reps))
-        if warm_s > 2.0:  # very slow baselines: keep the run bounded
-            reps = max(2, min(reps, 3))
+        if warm_s > 0.25:  # slow calls (the dense baselines at n=800): 3 repeats
+            reps = min(reps, 3)
         times = []
         with ForeignLoad() as load:
             for _ in range(reps):
@@ -369,8 +369,9 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
     blas = env.get("blas")
     if isinstance(blas, list) and blas:
         b0 = blas[0]
+        set_vars = ", ".join(f"{k}={v}" for k, v in env["env"].items() if v is not None)
         L.append(f"BLAS: {b0['internal_api']} {b0['version']} ({b0['architecture']}, {b0['threading_layer']}); "
-                 f"env: " + ", ".join(f"{k}={v}" for k, v in env["env"].items() if v is not None) or "env: defaults")
+                 f"environment: {set_vars or 'no OMP_/OPENBLAS_/GOMP_ variables set'}")
     L.append("")
     L.append("Times are medians over repeats after one warm-up; threads are of the machine's "
              f"{CORES} cores; † = figure taken under foreign load (CPU used by other processes) above "
@@ -501,7 +502,7 @@ def main(argv: list[str]) -> int:
     log("bandwidth ...")
     bw = bandwidth.measure_all(bc.THREADS, quick=args.quick, retries=args.retries, log=log)
     timer = Timer(budget_s=0.25 if args.quick else 0.6, min_reps=3 if args.quick else 5,
-                  max_reps=2000, retries=args.retries, retry_budget_s=10.0 if args.quick else 40.0)
+                  max_reps=2000, retries=args.retries, retry_budget_s=10.0 if args.quick else 30.0)
     rows = run_cases(args, timer)
     tg = targets(rows, bw, args.sizes)
     wall = time.perf_counter() - t_start
