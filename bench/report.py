@@ -376,7 +376,9 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
     L.append("Times are medians over repeats after one warm-up; threads are of the machine's "
              f"{CORES} cores; † = figure taken under foreign load (CPU used by other processes) above "
              f"its limit ({limit(2):.1f} CPUs with 2 threads, {limit(1):.1f} with 1), to be discarded; "
-             "`load` = foreign CPUs during the pspin timing. GB/s = 1e9 B/s.")
+             "`load` = foreign CPUs during the pspin timing. GB/s = 1e9 B/s. GFLOP/s counts 4 flop "
+             "per packed coupling per configuration (2 FMA, perf.md §2; matmul peak ≈ 65 f64 / 145 f32 "
+             "per core).")
     L.append("")
     L.append(f"## Memory bandwidth (numpy, {bw['array_bytes'] / 2**30:.2g} GiB arrays, median of rounds [min..max])")
     L.append("")
@@ -397,9 +399,9 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
     L.append("")
     L.append("## Gradient")
     L.append("")
-    L.append("| p | n | b | dtype | threads | pspin ms | ms/config | packed GB/s | % read BW | numpy best ms "
-             "(form) | × numpy | torch.einsum ms | × torch | load |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| p | n | b | dtype | threads | pspin ms | ms/config | packed GB/s | % read BW | GFLOP/s | "
+             "numpy best ms (form) | × numpy | torch.einsum ms | × torch | load |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         k = r["threads"]
         ps = r["pspin"]
@@ -417,8 +419,9 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
             th_s, x_th = _ms(th), _ratio(th["median_s"] / ps["median_s"])
         else:
             th_s, x_th = th.get("skipped", "–"), "–"
+        flops = 4.0 * r["packed_bytes"] / np.dtype(r["dtype"]).itemsize * r["b"] / ps["median_s"] / 1e9
         L.append(f"| {r['p']} | {r['n']} | {r['b']} | {r['dtype']} | {k} of {CORES} cores | {_ms(ps)} | "
-                 f"{_ms(ps, r['b'])} | {eff:.1f} | {frac} | {npy_s} | {x_np} | {th_s} | {x_th} | "
+                 f"{_ms(ps, r['b'])} | {eff:.1f} | {frac} | {flops:.1f} | {npy_s} | {x_np} | {th_s} | {x_th} | "
                  f"{ps['foreign_load']['foreign_cpus']:.2f} |")
     L.append("")
     L.append("## Targets (issue 2)")
