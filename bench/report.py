@@ -310,9 +310,11 @@ def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ..
             continue
         eff = r["packed_bytes"] / r["pspin"]["median_s"] / 1e9
         frac = eff / bw[key]["read"]["gbs"]
-        note = ""
+        both = [f"{100 * eff / bw[f'{j}T']['read']['gbs']:.0f}% of the {j}-thread"
+                for j in bc.THREADS if f"{j}T" in bw]
+        note = " = " + ", ".join(both) + " read BW"
         if r["packed_bytes"] < 256 * 2**20:
-            note = "partly cache-resident (< 256 MiB)"
+            note += "; partly cache-resident (< 256 MiB)"
         add("2", f"p={r['p']} n={r['n']} b=1 {r['dtype']}, {r['threads']} of {CORES} cores: "
             f"{eff:.1f} GB/s / read BW {bw[key]['read']['gbs']:.1f}", frac, T_BW_FRACTION,
             r["pspin"]["contaminated"] or bool(bw[key].get("contaminated")),
@@ -441,7 +443,7 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
         else:
             vs = f"{v:.2f}×"
         goal = f"{100 * t['goal']:.0f}%" if t["target"] == "2" else f"{t['goal']:g}×"
-        note = f" ({t['note']})" if t["note"] else ""
+        note = f" ({t['note'].lstrip(' =')})" if t["note"] else ""
         L.append(f"| {names[t['target']]} | {t['what']}{note} | {vs} | {goal} | **{t['verdict']}** |")
     L.append("")
     counts = []
