@@ -230,6 +230,13 @@ class SphereSampler {
     sync_out();
   }
 
+  // The tempering ladder moved (burn-in tuning): per-temperature settings stay
+  // attached to the temperature index.
+  void set_betas(const std::vector<double>& betas) {
+    if (betas.size() != betas_.size()) throw std::invalid_argument("need one inverse temperature per label");
+    betas_ = betas;
+  }
+
  private:
   double dot(const double* a, const double* b) const {
     double acc = 0.0;
@@ -399,6 +406,13 @@ class SpherePairSampler {
     it += R;
     std::copy(it, it + sn, s_.begin());
     sync_out();
+  }
+
+  // The tempering ladder moved (burn-in tuning): per-temperature settings stay
+  // attached to the temperature index.
+  void set_betas(const std::vector<double>& betas) {
+    if (betas.size() != betas_.size()) throw std::invalid_argument("need one inverse temperature per label");
+    betas_ = betas;
   }
 
   void sweep_all(const double* beta_of_slot, std::uint64_t sweep) {

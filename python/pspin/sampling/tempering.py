@@ -61,8 +61,9 @@ class ParallelTempering:
         sweeps with cached local fields. Spherical: 'hmc' (geodesic Hamiltonian Monte
         Carlo on the sphere, one trajectory per sweep).
     adaptive : bool
-        Tune the ladder towards equal swap acceptance during burn-in only (end
-        temperatures fixed); the tuned ladder is then frozen for the measurement.
+        During burn-in only, every max(10, burn_in/20) sweeps: move the ladder towards
+        equal swap acceptance (end temperatures fixed) and, for spherical HMC, each
+        temperature's step towards acceptance 0.8. Both are frozen for the measurement.
     **move_options
         Spherical HMC: ``leapfrog_steps`` (default 5) and ``step_size`` (default 0.25;
         the leapfrog step is step_size * sqrt(T), capped at (pi/2)/leapfrog_steps).
@@ -100,6 +101,7 @@ class ParallelTempering:
         self._energies: list[np.ndarray] = []
         self._overlaps: list[np.ndarray] = []
         self._stats_at_burn_in: dict[str, np.ndarray] | None = None
+        self._last_tune: dict[str, np.ndarray] | None = None
         self._run_params: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ engine
@@ -197,7 +199,7 @@ class ParallelTempering:
             with progress_bar(progress, total=sweeps, initial=min(self.sweeps_done, sweeps), desc="tempering") as bar:
                 while self.sweeps_done < sweeps:
                     done = self.sweeps_done
-                    stop = sweeps if done >= burn_in else burn_in
+                    stop = sweeps if done >= burn_in else self._next_tune_point(done, burn_in)
                     todo = min(chunk, stop - done)
                     start = time.perf_counter()
                     energies, overlaps = self._engine.run(todo, sample_every)
@@ -232,14 +234,44 @@ class ParallelTempering:
             self._energies.append(energies[keep])
             self._overlaps.append(overlaps[keep])
 
+    def _tune_interval(self, burn_in: int) -> int:
+        return max(10, burn_in // 20)
+
+    def _next_tune_point(self, done: int, burn_in: int) -> int:
+        """End of the current chunk during burn-in: tuning happens at fixed sweep
+        indices, so a run is reproducible however it is chunked or resumed."""
+        if not self.adaptive:
+            return burn_in
+        interval = self._tune_interval(burn_in)
+        return min(burn_in, (done // interval + 1) * interval)
+
     def _after_burn_in_chunk(self, done: int, burn_in: int) -> None:
         stats = self._engine.stats()
-        if self.adaptive and self.requested_temperatures.size > 2:
-            attempts = np.maximum(stats["attempts"].astype(np.float64), 1.0)
-            t = equalise_acceptance(self.temperatures, stats["accepts"] / attempts)
-            self._engine.set_betas(list(1.0 / t))
+        at_tune_point = self.adaptive and (done % self._tune_interval(burn_in) == 0 or done == burn_in)
+        if at_tune_point and done < burn_in:
+            self._tune(stats)
         if done >= burn_in:
             self._stats_at_burn_in = {k: np.array(v) for k, v in stats.items()}
+
+    def _tune(self, stats: dict[str, np.ndarray]) -> None:
+        """Feedback during burn-in from the counts since the previous tune point:
+        the ladder towards equal swap acceptance and, for HMC, each temperature's
+        step towards acceptance 0.8 (the measurement then runs with both frozen)."""
+        last = self._last_tune or {}
+        attempts = stats["attempts"] - last.get("attempts", 0)
+        accepts = stats["accepts"] - last.get("accepts", 0)
+        if self.requested_temperatures.size > 2 and np.all(attempts > 0):
+            t = equalise_acceptance(self.temperatures, accepts / attempts)
+            self._engine.set_betas(list(1.0 / t))
+        tune = {"attempts": stats["attempts"].copy(), "accepts": stats["accepts"].copy()}
+        if isinstance(self.model, SphericalPSpin):
+            acc = self._engine.acceptance()
+            tries = acc["attempts"] - last.get("hmc_attempts", 0)
+            prob = (acc["accept_prob_sum"] - last.get("hmc_prob", 0)) / np.maximum(tries, 1)
+            steps = np.asarray(self._engine.step_sizes()) * np.exp(np.clip(prob - 0.8, -0.5, 0.5))
+            self._engine.set_step_sizes(list(steps))
+            tune.update(hmc_attempts=acc["attempts"].copy(), hmc_prob=acc["accept_prob_sum"].copy())
+        self._last_tune = tune
 
     # ------------------------------------------------------------------ results
     def result(self) -> PTResult:
@@ -300,6 +332,8 @@ class ParallelTempering:
         if self._stats_at_burn_in is not None:
             for key, value in self._stats_at_burn_in.items():
                 arrays[f"stats_at_burn_in/{key}"] = value
+        for key, value in (self._last_tune or {}).items():
+            arrays[f"last_tune/{key}"] = value
         attrs = {k: v for k, v in self._identity().items()}
         attrs.update({"sweeps_done": self.sweeps_done, **(self._run_params or {})})
         ckpt.save(path, attrs, arrays)
@@ -328,6 +362,8 @@ class ParallelTempering:
         )
         burn = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats_at_burn_in/")}
         self._stats_at_burn_in = burn or None
+        tune = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("last_tune/")}
+        self._last_tune = tune or None
         self._energies = [arrays["energies"]] if arrays["energies"].shape[0] else []
         self._overlaps = [arrays["overlaps"]] if arrays["overlaps"].shape[0] else []
         self._run_params = params
