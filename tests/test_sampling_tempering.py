@@ -291,3 +291,23 @@ def test_spherical_checkpoint_resume_and_energy(tmp_path):
     states.run(10)
     norms = np.einsum("rki,rki->rk", states.states(), states.states()) / model.n
     np.testing.assert_allclose(norms, 1.0, atol=1e-12)
+
+
+def test_overlap_moments_match_exact_enumeration():
+    """<q^3> of two independent replicas (the p = 3 order parameter) against enumeration:
+    <q^3> = (1/n^3) sum_{ijk} <s_i s_j s_k>^2."""
+    model = pspin.IsingPSpin(10, 3, seed=6)
+    temps = np.array([0.5, 1.5])
+    res = ParallelTempering(model, temps, seed=2).run(40000, burn_in=2000)
+    n = model.n
+    states = np.array(list(itertools.product((-1.0, 1.0), repeat=n)))
+    energies = model.energy(states)
+    for r, t in enumerate(temps):
+        w = np.exp(-(energies - energies.min()) / t)
+        w /= w.sum()
+        third = np.einsum("s,si,sj,sk->ijk", w, states, states, states)
+        exact = np.sum(third**2) / n**3
+        q3 = binning_error(res.overlaps[r, 0] ** 3)
+        assert abs(res.overlap_moment(3)[r] - exact) < 4.5 * q3.error, (res.overlap_moment(3)[r], exact, q3.error)
+    with pytest.raises(ValueError, match="k must be"):
+        res.overlap_moment(0)

@@ -134,6 +134,15 @@ class PTResult:
             raise ValueError("overlaps need replicas >= 2")
         return (self.overlaps**2).mean(axis=(1, 2))
 
+    def overlap_moment(self, k: int) -> np.ndarray:
+        """(R,) <q^k> over replica pairs and samples; k = p gives the p-spin order parameter
+        <q^p>, whose disorder average enters E[H(s)H(t)] = n xi(q)/2."""
+        if self.overlaps.shape[1] == 0:
+            raise ValueError("overlaps need replicas >= 2")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be an int >= 1, got {k!r}")
+        return (self.overlaps**k).mean(axis=(1, 2))
+
     @cached_property
     def _binder(self) -> Any:
         if self.overlaps.shape[1] == 0:
