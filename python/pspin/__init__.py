@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - only hit on a broken install
     ) from exc
 
 from ._config import get_num_threads, set_num_threads, show_config, threads
-from .landscape import CriticalPoints, Minima, critical_points, enumerate_local_minima, minimize, unique_states
+from .landscape import CriticalPoints, LocalMinima, Minima, critical_points, enumerate_local_minima, minimize, unique_states
 from .models import IsingPSpin, SphericalPSpin
 from .sampling import ParallelTempering, PTResult, anneal
 
@@ -30,6 +30,7 @@ __version__: str = _core.__version__
 __all__ = [
     "CriticalPoints",
     "IsingPSpin",
+    "LocalMinima",
     "Minima",
     "PTResult",
     "ParallelTempering",

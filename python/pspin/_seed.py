@@ -47,6 +47,7 @@ def child_generator(seq: np.random.SeedSequence, purpose: int) -> np.random.Gene
     return np.random.default_rng(child)
 
 
-# Purposes: fixed forever, since results depend on them.
+# Purposes: fixed forever, since results depend on them. Others in use:
+# 10-12 parallel tempering (sampling/tempering.py), 16 Ising sweep orders (landscape/_ising.py).
 COUPLINGS = 0
 STATES = 1

@@ -7,7 +7,7 @@ from typing import Any
 from .. import _seed
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from ._critical import CriticalPoints, critical_points
-from ._ising import LocalMinima, enumerate_local_minima, minimize_ising
+from ._ising import LocalMinima, enumerate_local_minima, enumeration_cost, minimize_ising
 from ._results import Minima
 from ._spherical import METHODS as SPHERICAL_METHODS
 from ._spherical import minimize_spherical
@@ -35,7 +35,8 @@ def minimize(
     (Riemannian gradient descent, the gradient flow of the theory); see
     :func:`pspin.landscape.minimize_spherical` for ``step`` and ``memory``.
     Ising models: zero-temperature single-flip descent to one-flip-stable states,
-    ``method`` 'greedy' (default) or 'random'; ``max_iter`` counts sweeps.
+    ``method`` 'greedy' (default) or 'random'; ``max_iter`` is the budget in sweeps
+    (default 1000): sweeps for 'random', ``max_iter * n`` flips for 'greedy'.
 
     Returns
     -------
@@ -49,7 +50,7 @@ def minimize(
     if isinstance(model, IsingPSpin):
         return minimize_ising(
             model, n_starts, method="greedy" if method is None else method, max_sweeps=max_iter, seed=seed, initial=initial,
-            record_every=record_every, **options,
+            record_every=record_every, progress=progress, **options,
         )
     raise TypeError(f"minimize needs a SphericalPSpin or IsingPSpin, got {type(model).__name__}")
 
@@ -62,6 +63,7 @@ __all__ = [
     "critical_points",
     "energy_histogram",
     "enumerate_local_minima",
+    "enumeration_cost",
     "index_histogram",
     "minimize",
     "minimize_ising",

@@ -21,6 +21,7 @@ from .._memory import require_memory
 from ..models import IsingPSpin
 from ._progress import progress_bar
 from ._results import Minima
+from ._starts import initial_states
 
 METHODS = ("greedy", "random")
 SUPPORTED_DEGREES = (2, 3)
@@ -175,20 +176,9 @@ def minimize_ising(
     max_sweeps = _validate.positive_int(1000 if max_sweeps is None else max_sweeps, "max_sweeps")
     record_every = _validate.positive_int(record_every, "record_every", minimum=0)
     n = model.n
-    seq = _seed.as_seed_sequence(seed)
-    if initial is None:
-        if n_starts is None:
-            raise ValueError("give n_starts (>= 1) or initial states")
-        n_starts = _validate.positive_int(n_starts, "n_starts")
-        states = model.random_state(n_starts, seed=_seed.child_generator(seq, _seed.STATES))
-    else:
-        arr, _ = _validate.batch(initial, n, "initial")
-        _validate.ising_spins(arr, "initial")
-        if n_starts is not None and _validate.positive_int(n_starts, "n_starts") != arr.shape[0]:
-            raise ValueError(
-                f"n_starts = {n_starts} does not match the {arr.shape[0]} initial states"
-            )
-        states = arr
+    states, seq = initial_states(model, n_starts, initial, seed)
+    if initial is not None:
+        _validate.ising_spins(states, "initial")
     states = np.ascontiguousarray(states, dtype=model.dtype)
     b = states.shape[0]
     max_iterations = max_sweeps * n if method == "greedy" else max_sweeps
