@@ -212,15 +212,15 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
   const auto& tasks = C.tasks();
   const int n_tasks = int(tasks.size());
   const bool grad = fields_out != nullptr;
-  std::vector<T> gbuf(grad ? std::size_t(n_tasks) * n * B : 0, T(0));
-  std::vector<double> ebuf(std::size_t(n_tasks) * B, 0.0);
+  T* gbuf = grad ? zeroed_workspace<T, 0>(std::size_t(n_tasks) * n * B) : nullptr;
+  double* ebuf = zeroed_workspace<double, 1>(std::size_t(n_tasks) * B);
   const double work = double(C.n_values()) * B;
 #pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
   for (int t = 0; t < n_tasks; ++t) {
     const Task& task = tasks[t];
     const auto& blk = C.block(task.block);
-    T* g = grad ? gbuf.data() + std::size_t(t) * n * B : nullptr;
-    double* e = ebuf.data() + std::size_t(t) * B;
+    T* g = grad ? gbuf + std::size_t(t) * n * B : nullptr;
+    double* e = ebuf + std::size_t(t) * B;
     if (B == 1) {
       if (grad) detail::fields_task_single<T, true>(blk, task, X, g, e);
       else detail::fields_task_single<T, false>(blk, task, X, g, e);

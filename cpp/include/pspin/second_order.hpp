@@ -124,10 +124,10 @@ void fields_jvp(const Couplings<T>& C, const T* S, const T* V, int B, T* out, T*
   const int n_tasks = int(tasks.size());
   const std::size_t nb = std::size_t(n) * B;
   const std::size_t per_task = fields_out ? 2 * nb : nb;  // [jvp | fields] per task
-  std::vector<T> buf(n_tasks * per_task, T(0));
+  T* buf = zeroed_workspace<T, 2>(n_tasks * per_task);
 #pragma omp parallel for schedule(dynamic, 1) if (double(C.n_values()) * B > kMinParallelWork)
   for (int t = 0; t < n_tasks; ++t) {
-    T* base = buf.data() + t * per_task;
+    T* base = buf + t * per_task;
     detail::hvp_task(C.block(tasks[t].block), tasks[t], S, V, B, base, fields_out ? base + nb : nullptr);
   }
   std::vector<T> reduced(per_task);
@@ -146,13 +146,13 @@ void fields_jacobian(const Couplings<T>& C, const T* s, double* out) {
   const int n_tasks = int(tasks.size());
   const int groups = std::min(kGroups, n_tasks);
   const std::size_t nn = std::size_t(n) * n;
-  std::vector<double> buf(std::size_t(groups) * nn, 0.0);
+  double* buf = zeroed_workspace<double, 3>(std::size_t(groups) * nn);
 #pragma omp parallel for schedule(dynamic, 1) if (double(C.n_values()) * 3 > kMinParallelWork)
   for (int g = 0; g < groups; ++g) {
     const int t_begin = int(std::int64_t(n_tasks) * g / groups);
     const int t_end = int(std::int64_t(n_tasks) * (g + 1) / groups);
     for (int t = t_begin; t < t_end; ++t)
-      detail::hessian_task(C.block(tasks[t].block), tasks[t], s, buf.data() + std::size_t(g) * nn);
+      detail::hessian_task(C.block(tasks[t].block), tasks[t], s, buf + std::size_t(g) * nn);
   }
   reduce_task_buffers(buf, groups, nn, out);
   // Symmetrise: out = A + A^T.
