@@ -44,19 +44,46 @@ def _demo(args: argparse.Namespace) -> int:
             f"           gradient: {t1 * 1e3:.2f} ms for b=1, {tb / b * 1e3:.3f} ms per configuration "
             f"for b={b} ({pspin.get_num_threads()} threads)"
         )
-    sk = pspin.IsingPSpin(256, 2, seed=args.seed)
-    spins = sk.random_state(8, seed=args.seed)
-    print(f"\nSK model n=256: random-state energies per spin {np.round(sk.energy(spins) / 256, 4)}")
-    try:
-        from . import theory
-    except ImportError:
-        return 0
-    print(
-        f"\nTheory, p=3 (CC convention): e_th = {theory.threshold_energy(3):.7f}, "
-        f"e_gs = {theory.ground_state_energy(3):.7f}, T_d = {theory.dynamical_temperature(3):.7f}, "
-        f"T_s = {theory.static_temperature(3):.7f}"
-    )
+    _demo_landscape(args.seed)
+    _demo_sampling(args.seed)
     return 0
+
+
+def _demo_landscape(seed: int) -> None:
+    import pspin
+    from pspin import theory
+
+    n = 200
+    print(f"\nLandscape, spherical p=3, n={n}: 32 L-BFGS descents from random starts")
+    model = pspin.SphericalPSpin(n, 3, seed=seed)
+    start = time.perf_counter()
+    minima = pspin.minimize(model, 32, seed=seed)
+    took = time.perf_counter() - start
+    e = minima.energy_per_spin
+    spectrum = model.hessian_spectrum(minima.states[int(np.argmin(e))])
+    print(
+        f"  {int(minima.converged.sum())}/32 converged in {took:.1f} s; minima energies {e.mean():.4f} +- "
+        f"{e.std(ddof=1) / np.sqrt(e.size):.4f} (lowest {e.min():.4f}); theory: threshold "
+        f"{theory.threshold_energy(3):.4f}, ground state {theory.ground_state_energy(3):.4f}"
+    )
+    print(f"  Hessian at the lowest minimum: smallest eigenvalue {spectrum[0]:.4f} (> 0: a minimum; -> 0 at threshold)")
+    sk = pspin.IsingPSpin(16, 2, seed=seed)
+    found = pspin.enumerate_local_minima(sk)
+    print(
+        f"  SK n=16: {found.count} one-flip-stable states by exact enumeration "
+        f"(disorder average {theory.expected_one_flip_stable(16):.2f})"
+    )
+
+
+def _demo_sampling(seed: int) -> None:
+    import pspin
+
+    temps = np.array([1.0, 1.5, 2.0])
+    model = pspin.SphericalPSpin(64, 3, seed=seed, ensemble="isotropic")
+    print("\nParallel tempering, spherical p=3, n=64 (isotropic), 3 temperatures x 2 replicas, 2000 sweeps:")
+    result = pspin.ParallelTempering(model, temps, seed=seed).run(2000, burn_in=200)
+    for t, e, err in zip(temps, result.mean_energy_per_spin, result.energy_error):
+        print(f"  T={t:.1f}: e = {e:+.4f} +- {err:.4f}   paramagnet -1/(2T) = {-0.5 / t:+.4f}")
 
 
 def _config(args: argparse.Namespace) -> int:
