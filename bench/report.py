@@ -152,7 +152,8 @@ def environment() -> dict[str, Any]:
         from threadpoolctl import threadpool_info
 
         info["blas"] = [
-            {k: d.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")}
+            dict({k: d.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")},
+                 file=os.path.basename(d.get("filepath") or ""))
             for d in threadpool_info() if d.get("user_api") == "blas"
         ]
     except ImportError:
@@ -369,11 +370,11 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
              f"{cfg.get('compiler')}, OpenMP {cfg.get('openmp')}, SIMD {cfg.get('simd_width_bits')} bit) · "
              f"numpy {env['numpy']} · torch {env['torch'] or 'absent'} · run took {wall_s:.0f} s")
     blas = env.get("blas")
+    set_vars = ", ".join(f"{k}={v}" for k, v in env["env"].items() if v is not None)
     if isinstance(blas, list) and blas:
-        b0 = blas[0]
-        set_vars = ", ".join(f"{k}={v}" for k, v in env["env"].items() if v is not None)
-        L.append(f"BLAS: {b0['internal_api']} {b0['version']} ({b0['architecture']}, {b0['threading_layer']}); "
-                 f"environment: {set_vars or 'no OMP_/OPENBLAS_/GOMP_ variables set'}")
+        libs = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['threading_layer']}"
+                         f"{', ' + b['file'] if b.get('file') else ''})" for b in blas)
+        L.append(f"BLAS loaded: {libs}. Environment: {set_vars or 'no OMP_/OPENBLAS_/GOMP_ variables set'}.")
     L.append("")
     L.append("Times are medians over repeats after one warm-up; threads are of the machine's "
              f"{CORES} cores; † = figure taken under foreign load (CPU used by other processes) above "
