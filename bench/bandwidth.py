@@ -208,14 +208,18 @@ def measure_all(
         best: dict[str, Any] | None = None
         for attempt in range(1 + retries):
             res = measure(k, array_bytes=array_bytes, rounds=rounds, reps=reps)
-            load = max(r["foreign_load"]["foreign_cpus"] for r in res.values() if "foreign_load" in r)
+            load = max(
+                r["foreign_load"]["foreign_cpus"] for r in res.values() if "foreign_load" in r
+            )
             res["max_foreign_load"] = load
             res["attempt"] = attempt + 1
             if best is None or load < best["max_foreign_load"]:
                 best = res
             if log is not None:
-                log(f"  bandwidth {k}T attempt {attempt + 1}: read {res['read']['gbs']:.1f} GB/s, "
-                    f"add {res['add']['gbs']:.1f} GB/s, foreign load {load:.2f}")
+                log(
+                    f"  bandwidth {k}T attempt {attempt + 1}: read {res['read']['gbs']:.1f} GB/s, "
+                    f"add {res['add']['gbs']:.1f} GB/s, foreign load {load:.2f}"
+                )
             res["contaminated"] = contaminated(load, k)
             if not res["contaminated"]:
                 break
@@ -230,18 +234,22 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--json", action="store_true", help="print the raw JSON")
     args = ap.parse_args(argv)
-    res = measure_all(tuple(args.threads), quick=args.quick, log=lambda s: print(s, file=sys.stderr))
+    res = measure_all(
+        tuple(args.threads), quick=args.quick, log=lambda s: print(s, file=sys.stderr)
+    )
     if args.json:
         print(json.dumps(res, indent=2))
         return 0
-    print(f"| kernel | " + " | ".join(f"{k} thread(s), 2 cores" for k in args.threads) + " |")
+    print("| kernel | " + " | ".join(f"{k} thread(s), 2 cores" for k in args.threads) + " |")
     print("|---|" + "---|" * len(args.threads))
     for kernel in KERNELS:
         cells = []
         for k in args.threads:
             r = res[f"{k}T"][kernel]
-            cells.append(f"{r['gbs']:.1f} [{r['gbs_min']:.1f}..{r['gbs_max']:.1f}] GB/s "
-                         f"(foreign {r['foreign_load']['foreign_cpus']:.2f})")
+            cells.append(
+                f"{r['gbs']:.1f} [{r['gbs_min']:.1f}..{r['gbs_max']:.1f}] GB/s "
+                f"(foreign {r['foreign_load']['foreign_cpus']:.2f})"
+            )
         print(f"| {kernel} | " + " | ".join(cells) + " |")
     return 0
 

@@ -80,7 +80,10 @@ def dense_fits(p: int, n: int, dtype: str, extra_copies: float = 0.0) -> tuple[b
     have = available_memory()
     if need <= have:
         return True, ""
-    return False, f"not run (memory: needs {need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB available)"
+    return (
+        False,
+        f"not run (memory: needs {need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB available)",
+    )
 
 
 # --------------------------------------------------------------------------- models
@@ -228,7 +231,7 @@ def numpy_forms(T: np.ndarray, p: int, b: int) -> dict[str, Callable[[np.ndarray
 def torch_available() -> bool:
     try:
         import torch  # noqa: F401
-    except Exception:  # pragma: no cover - torch absent or broken
+    except Exception:  # noqa: BLE001 - torch absent or broken (ImportError, OSError, ...)
         return False
     return True
 
@@ -289,7 +292,7 @@ class Threads:
     def __init__(self, k: int) -> None:
         self.k = k
 
-    def __enter__(self) -> "Threads":
+    def __enter__(self) -> Threads:  # noqa: PYI034
         import pspin
 
         self._stack: list[Any] = []

@@ -16,8 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_cases as bc  # noqa: E402
-from foreign_load import CONTAMINATED, contaminated  # noqa: E402
+import bench_cases as bc
+from foreign_load import CONTAMINATED, contaminated
 
 _LOADS: list[tuple[str, int, float, bool]] = []  # (test id, threads, foreign CPUs, reliable)
 
@@ -135,5 +135,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for test_id, _, load, _ in bad:
             tr.write_line(f"  {load:.2f}  {test_id}")
     else:
-        tr.write_line("no benchmark ran under foreign load above its limit "
-                      f"(2 threads: {CONTAMINATED} CPUs; 1 thread: {1 + CONTAMINATED} CPUs)")
+        tr.write_line(
+            "no benchmark ran under foreign load above its limit "
+            f"(2 threads: {CONTAMINATED} CPUs; 1 thread: {1 + CONTAMINATED} CPUs)"
+        )

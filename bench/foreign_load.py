@@ -132,7 +132,7 @@ class ForeignLoad:
     def __init__(self) -> None:
         self.sample: LoadSample | None = None
 
-    def __enter__(self) -> "ForeignLoad":
+    def __enter__(self) -> ForeignLoad:  # noqa: PYI034
         self._own0 = own_ticks()
         self._busy0, self._steal0 = machine_ticks()
         self._t0 = time.perf_counter()

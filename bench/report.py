@@ -36,11 +36,11 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import numpy as np  # noqa: E402
-
-import bandwidth  # noqa: E402
-import bench_cases as bc  # noqa: E402
-from foreign_load import CONTAMINATED, ForeignLoad, contaminated, limit, sample as load_sample  # noqa: E402
+import bandwidth
+import bench_cases as bc
+import numpy as np
+from foreign_load import ForeignLoad, contaminated, limit
+from foreign_load import sample as load_sample
 
 CORES = os.cpu_count() or 0
 
@@ -57,8 +57,9 @@ def log(msg: str) -> None:
 
 # --------------------------------------------------------------------------- timing
 class Timer:
-    def __init__(self, budget_s: float, min_reps: int, max_reps: int, retries: int,
-                 retry_budget_s: float) -> None:
+    def __init__(
+        self, budget_s: float, min_reps: int, max_reps: int, retries: int, retry_budget_s: float
+    ) -> None:
         self.budget_s = budget_s
         self.min_reps = min_reps
         self.max_reps = max_reps
@@ -86,8 +87,14 @@ class Timer:
             "foreign_load": load.sample.as_dict(),
         }
 
-    def measure(self, fn: Callable[[Any], Any], arg: Any, threads: int,
-                check: Callable[[Any], float] | None = None, settle_s: float = 0.2) -> dict[str, Any]:
+    def measure(
+        self,
+        fn: Callable[[Any], Any],
+        arg: Any,
+        threads: int,
+        check: Callable[[Any], float] | None = None,
+        settle_s: float = 0.2,
+    ) -> dict[str, Any]:
         """Warm-up call, ``check`` of its answer (before any timing), then timed repeats. A
         measurement under too much foreign load (> 0.2 CPUs with 2 threads, > 1 CPU with 1)
         is retried after a pause; the least loaded attempt is kept."""
@@ -103,9 +110,15 @@ class Timer:
             res = self._once(fn, arg, warm)
             res["attempts"] = attempt + 1
             res["warmup_s"] = warm
-            if best is None or res["foreign_load"]["foreign_cpus"] < best["foreign_load"]["foreign_cpus"]:
+            if (
+                best is None
+                or res["foreign_load"]["foreign_cpus"] < best["foreign_load"]["foreign_cpus"]
+            ):
                 best = res
-            if not contaminated(res["foreign_load"]["foreign_cpus"], threads) or self.retry_budget_s <= 0:
+            if (
+                not contaminated(res["foreign_load"]["foreign_cpus"], threads)
+                or self.retry_budget_s <= 0
+            ):
                 break
             self.retried += 1
             time.sleep(1.0)
@@ -119,8 +132,9 @@ class Timer:
 # --------------------------------------------------------------------------- environment
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=HERE.parent, capture_output=True, text=True, timeout=10, check=False
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -138,23 +152,50 @@ def environment() -> dict[str, Any]:
         "pspin": pspin.__version__,
         "pspin_config": pspin.show_config(file=io.StringIO()),
         "git_commit": _git("rev-parse", "--short", "HEAD"),
-        "git_dirty_core": bool(_git("status", "--porcelain", "--", "cpp", "CMakeLists.txt", "python")),
-        "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS",
-                                                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOMP_SPINCOUNT")},
+        "git_dirty_core": bool(
+            _git("status", "--porcelain", "--", "cpp", "CMakeLists.txt", "python")
+        ),
+        "env": {
+            k: os.environ.get(k)
+            for k in (
+                "OMP_NUM_THREADS",
+                "OMP_WAIT_POLICY",
+                "OPENBLAS_NUM_THREADS",
+                "OPENBLAS_CORETYPE",
+                "OPENBLAS_L2_SIZE",
+                "GOMP_SPINCOUNT",
+            )
+        },
     }
     try:
         with open("/proc/cpuinfo") as f:
-            info["cpu"] = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            info["cpu"] = next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         info["cpu"] = platform.processor()
-    info["mem_total_gib"] = round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
+    info["mem_total_gib"] = round(
+        os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1
+    )
     try:
         from threadpoolctl import threadpool_info
 
         info["blas"] = [
-            dict({k: d.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")},
-                 file=os.path.basename(d.get("filepath") or ""))
-            for d in threadpool_info() if d.get("user_api") == "blas"
+            dict(
+                {
+                    k: d.get(k)
+                    for k in (
+                        "internal_api",
+                        "version",
+                        "architecture",
+                        "threading_layer",
+                        "num_threads",
+                    )
+                },
+                file=os.path.basename(d.get("filepath") or ""),
+            )
+            for d in threadpool_info()
+            if d.get("user_api") == "blas"
         ]
     except ImportError:
         info["blas"] = "threadpoolctl not installed"
@@ -180,7 +221,9 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
         model = bc.make_model(p, n, dtype)
         build_s = time.perf_counter() - t0
-        log(f"p={p} n={n} {dtype}: model built in {build_s:.2f} s ({model.nbytes / 1e6:.1f} MB packed)")
+        log(
+            f"p={p} n={n} {dtype}: model built in {build_s:.2f} s ({model.nbytes / 1e6:.1f} MB packed)"
+        )
         dense_skip = ""
         if n > args.dense_max_n and p == 3:
             dense_skip = "not run (--quick)" if args.quick else "not run (--dense-max-n)"
@@ -196,7 +239,11 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
             log(f"  dense tensor {T.nbytes / 1e9:.2f} GB built in {dense_build_s:.1f} s")
         torch_skip = ""
         if not use_torch:
-            torch_skip = "not run (torch not importable)" if not bc.torch_available() else "not run (--no-torch)"
+            torch_skip = (
+                "not run (torch not importable)"
+                if not bc.torch_available()
+                else "not run (--no-torch)"
+            )
         elif dense_skip:
             torch_skip = dense_skip
         elif p == 3 and n > args.torch_max_n:
@@ -217,10 +264,15 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
         elif n <= args.packed_check_max_n:
             ref, ref_name = bc.packed_reference(model, S_all), "numpy packed reference"
         else:
-            ref, ref_name = None, "none (dense not run; packed reference skipped: --packed-check-max-n)"
+            ref, ref_name = (
+                None,
+                "none (dense not run; packed reference skipped: --packed-check-max-n)",
+            )
         log(f"  reference: {ref_name} ({time.perf_counter() - t0:.1f} s)")
 
-        def checker(what: str) -> Callable[[Any], float] | None:
+        def checker(
+            what: str, ref: Any = ref, dtype: str = dtype, ref_name: str = ref_name
+        ) -> Callable[[Any], float] | None:
             if ref is None:
                 return None
             return lambda out: bc.check(out, ref, dtype, f"{what} vs {ref_name}")
@@ -231,31 +283,47 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
             forms = bc.numpy_forms(T, p, b) if T is not None else {}
             for k in bc.THREADS:
                 row: dict[str, Any] = {
-                    "p": p, "n": n, "b": b, "dtype": dtype, "threads": k, "cores": CORES,
-                    "packed_bytes": bc.packed_bytes(model), "model_build_s": build_s,
-                    "dense_build_s": dense_build_s, "checked_against": ref_name,
+                    "p": p,
+                    "n": n,
+                    "b": b,
+                    "dtype": dtype,
+                    "threads": k,
+                    "cores": CORES,
+                    "packed_bytes": bc.packed_bytes(model),
+                    "model_build_s": build_s,
+                    "dense_build_s": dense_build_s,
+                    "checked_against": ref_name,
                 }
                 tag = f"{case.label} {k}T"
                 with bc.Threads(k):
-                    row["pspin"] = timer.measure(bc.pspin_gradient(model), S, k, checker(f"pspin {tag}"))
+                    row["pspin"] = timer.measure(
+                        bc.pspin_gradient(model), S, k, checker(f"pspin {tag}")
+                    )
                     numpy_res = {
                         name: timer.measure(fn, S, k, checker(f"numpy {name} {tag}"), settle_s=0.1)
                         for name, fn in forms.items()
                     }
                     if numpy_res:
                         best = min(numpy_res, key=lambda nm: numpy_res[nm]["median_s"])
-                        row["numpy"] = {"forms": numpy_res, "best": best, "median_s": numpy_res[best]["median_s"],
-                                        "contaminated": numpy_res[best]["contaminated"]}
+                        row["numpy"] = {
+                            "forms": numpy_res,
+                            "best": best,
+                            "median_s": numpy_res[best]["median_s"],
+                            "contaminated": numpy_res[best]["contaminated"],
+                        }
                     else:
                         row["numpy"] = {"skipped": dense_skip}
                     if not torch_skip and T is not None:
-                        row["torch"] = timer.measure(bc.torch_einsum(T, p, b), S, k, checker(f"torch {tag}"),
-                                                     settle_s=0.1)
+                        row["torch"] = timer.measure(
+                            bc.torch_einsum(T, p, b), S, k, checker(f"torch {tag}"), settle_s=0.1
+                        )
                     else:
                         row["torch"] = {"skipped": torch_skip or dense_skip}
                 ps = row["pspin"]
-                msg = (f"  b={b:<2d} {k}T: pspin {ps['median_s'] * 1e3:9.3f} ms"
-                       f" (load {ps['foreign_load']['foreign_cpus']:.2f}, try {ps['attempts']})")
+                msg = (
+                    f"  b={b:<2d} {k}T: pspin {ps['median_s'] * 1e3:9.3f} ms"
+                    f" (load {ps['foreign_load']['foreign_cpus']:.2f}, try {ps['attempts']})"
+                )
                 if "best" in row["numpy"]:
                     msg += f" | numpy {row['numpy']['median_s'] * 1e3:9.2f} ms ({row['numpy']['best']})"
                 if "median_s" in row["torch"]:
@@ -283,24 +351,51 @@ def _verdict(value: float | None, target: float, contaminated: bool = False) -> 
     return "PASS" if value >= target else "MISS"
 
 
-def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+def targets(
+    rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ...]
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
-    def add(target: str, what: str, value: float | None, goal: float, contaminated: bool = False,
-            note: str = "") -> None:
-        out.append({"target": target, "what": what, "value": value, "goal": goal,
-                    "verdict": _verdict(value, goal, contaminated), "contaminated": contaminated, "note": note})
+    def add(
+        target: str,
+        what: str,
+        value: float | None,
+        goal: float,
+        contaminated: bool = False,
+        note: str = "",
+    ) -> None:
+        out.append(
+            {
+                "target": target,
+                "what": what,
+                "value": value,
+                "goal": goal,
+                "verdict": _verdict(value, goal, contaminated),
+                "contaminated": contaminated,
+                "note": note,
+            }
+        )
 
     # (1) b=1 float64 n=400 vs numpy's best dense formulation
     for k in bc.THREADS:
         r = _find(rows, p=3, n=400, b=1, dtype="float64", threads=k)
         if r is None or "median_s" not in r["numpy"]:
-            add("1", f"n=400 b=1 float64, {k} of {CORES} cores: numpy best / pspin", None, T_NUMPY_SPEEDUP,
-                note="not measured")
+            add(
+                "1",
+                f"n=400 b=1 float64, {k} of {CORES} cores: numpy best / pspin",
+                None,
+                T_NUMPY_SPEEDUP,
+                note="not measured",
+            )
             continue
         v = r["numpy"]["median_s"] / r["pspin"]["median_s"]
-        add("1", f"n=400 b=1 float64, {k} of {CORES} cores: numpy best ({r['numpy']['best']}) / pspin", v,
-            T_NUMPY_SPEEDUP, r["pspin"]["contaminated"] or r["numpy"]["contaminated"])
+        add(
+            "1",
+            f"n=400 b=1 float64, {k} of {CORES} cores: numpy best ({r['numpy']['best']}) / pspin",
+            v,
+            T_NUMPY_SPEEDUP,
+            r["pspin"]["contaminated"] or r["numpy"]["contaminated"],
+        )
 
     # (2) packed bytes / time vs the measured read bandwidth at the same thread count
     for r in rows:
@@ -311,15 +406,23 @@ def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ..
             continue
         eff = r["packed_bytes"] / r["pspin"]["median_s"] / 1e9
         frac = eff / bw[key]["read"]["gbs"]
-        both = [f"{100 * eff / bw[f'{j}T']['read']['gbs']:.0f}% of the {j}-thread"
-                for j in bc.THREADS if f"{j}T" in bw]
+        both = [
+            f"{100 * eff / bw[f'{j}T']['read']['gbs']:.0f}% of the {j}-thread"
+            for j in bc.THREADS
+            if f"{j}T" in bw
+        ]
         note = " = " + ", ".join(both) + " read BW"
         if r["packed_bytes"] < 256 * 2**20:
             note += "; partly cache-resident (< 256 MiB)"
-        add("2", f"p={r['p']} n={r['n']} b=1 {r['dtype']}, {r['threads']} of {CORES} cores: "
-            f"{eff:.1f} GB/s / read BW {bw[key]['read']['gbs']:.1f}", frac, T_BW_FRACTION,
+        add(
+            "2",
+            f"p={r['p']} n={r['n']} b=1 {r['dtype']}, {r['threads']} of {CORES} cores: "
+            f"{eff:.1f} GB/s / read BW {bw[key]['read']['gbs']:.1f}",
+            frac,
+            T_BW_FRACTION,
             r["pspin"]["contaminated"] or bool(bw[key].get("contaminated")),
-            note)
+            note,
+        )
 
     # (3) b=32 per-configuration time vs b=1
     for n in sizes:
@@ -330,8 +433,13 @@ def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ..
                 if r1 is None or r32 is None:
                     continue
                 v = r1["pspin"]["median_s"] / (r32["pspin"]["median_s"] / 32)
-                add("3", f"n={n} {dt}, {k} of {CORES} cores: b=1 time / (b=32 time / 32)", v, T_BATCH_GAIN,
-                    r1["pspin"]["contaminated"] or r32["pspin"]["contaminated"])
+                add(
+                    "3",
+                    f"n={n} {dt}, {k} of {CORES} cores: b=1 time / (b=32 time / 32)",
+                    v,
+                    T_BATCH_GAIN,
+                    r1["pspin"]["contaminated"] or r32["pspin"]["contaminated"],
+                )
 
     # (4) 2 threads vs 1 at b=32
     for n in sizes:
@@ -341,8 +449,13 @@ def targets(rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ..
             if r1 is None or r2 is None:
                 continue
             v = r1["pspin"]["median_s"] / r2["pspin"]["median_s"]
-            add("4", f"n={n} b=32 {dt}: 1-thread / 2-thread time ({CORES} cores)", v, T_THREAD_GAIN,
-                r1["pspin"]["contaminated"] or r2["pspin"]["contaminated"])
+            add(
+                "4",
+                f"n={n} b=32 {dt}: 1-thread / 2-thread time ({CORES} cores)",
+                v,
+                T_THREAD_GAIN,
+                r1["pspin"]["contaminated"] or r2["pspin"]["contaminated"],
+            )
     return out
 
 
@@ -359,31 +472,48 @@ def _ratio(x: float) -> str:
     return f"{x:.2f}" if x < 1 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
-def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]], tg: list[dict[str, Any]],
-             args: argparse.Namespace, wall_s: float) -> str:
+def markdown(
+    env: dict[str, Any],
+    bw: dict[str, Any],
+    rows: list[dict[str, Any]],
+    tg: list[dict[str, Any]],
+    args: argparse.Namespace,
+    wall_s: float,
+) -> str:
     L: list[str] = []
     cfg = env["pspin_config"]
     L.append(f"# pspin gradient benchmark ({'quick' if args.quick else 'full'} run, {CORES} cores)")
     L.append("")
-    L.append(f"{env['date']} · {env['cpu']} · {CORES} cores · {env['mem_total_gib']} GiB · "
-             f"pspin {env['pspin']} (git {env['git_commit']}{', core modified' if env['git_dirty_core'] else ''}; "
-             f"{cfg.get('compiler')}, OpenMP {cfg.get('openmp')}, SIMD {cfg.get('simd_width_bits')} bit) · "
-             f"numpy {env['numpy']} · torch {env['torch'] or 'absent'} · run took {wall_s:.0f} s")
+    L.append(
+        f"{env['date']} · {env['cpu']} · {CORES} cores · {env['mem_total_gib']} GiB · "
+        f"pspin {env['pspin']} (git {env['git_commit']}{', core modified' if env['git_dirty_core'] else ''}; "
+        f"{cfg.get('compiler')}, OpenMP {cfg.get('openmp')}, SIMD {cfg.get('simd_width_bits')} bit) · "
+        f"numpy {env['numpy']} · torch {env['torch'] or 'absent'} · run took {wall_s:.0f} s"
+    )
     blas = env.get("blas")
     set_vars = ", ".join(f"{k}={v}" for k, v in env["env"].items() if v is not None)
     if isinstance(blas, list) and blas:
-        libs = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['threading_layer']}"
-                         f"{', ' + b['file'] if b.get('file') else ''})" for b in blas)
-        L.append(f"BLAS loaded: {libs}. Environment: {set_vars or 'no OMP_/OPENBLAS_/GOMP_ variables set'}.")
+        libs = "; ".join(
+            f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['threading_layer']}"
+            f"{', ' + b['file'] if b.get('file') else ''})"
+            for b in blas
+        )
+        L.append(
+            f"BLAS loaded: {libs}. Environment: {set_vars or 'no OMP_/OPENBLAS_/GOMP_ variables set'}."
+        )
     L.append("")
-    L.append("Times are medians over repeats after one warm-up; threads are of the machine's "
-             f"{CORES} cores; † = figure taken under foreign load (CPU used by other processes) above "
-             f"its limit ({limit(2):.1f} CPUs with 2 threads, {limit(1):.1f} with 1), to be discarded; "
-             "`load` = foreign CPUs during the pspin timing. GB/s = 1e9 B/s. GFLOP/s counts 4 flop "
-             "per packed coupling per configuration (2 FMA, perf.md §2; matmul peak ≈ 65 f64 / 145 f32 "
-             "per core).")
+    L.append(
+        "Times are medians over repeats after one warm-up; threads are of the machine's "
+        f"{CORES} cores; † = figure taken under foreign load (CPU used by other processes) above "
+        f"its limit ({limit(2):.1f} CPUs with 2 threads, {limit(1):.1f} with 1), to be discarded; "
+        "`load` = foreign CPUs during the pspin timing. GB/s = 1e9 B/s. GFLOP/s counts 4 flop "
+        "per packed coupling per configuration (2 FMA, perf.md §2; matmul peak ≈ 65 f64 / 145 f32 "
+        "per core)."
+    )
     L.append("")
-    L.append(f"## Memory bandwidth (numpy, {bw['array_bytes'] / 2**30:.2g} GiB arrays, median of rounds [min..max])")
+    L.append(
+        f"## Memory bandwidth (numpy, {bw['array_bytes'] / 2**30:.2g} GiB arrays, median of rounds [min..max])"
+    )
     L.append("")
     L.append("| kernel | " + " | ".join(f"{k} of {CORES} cores" for k in bc.THREADS) + " |")
     L.append("|---|" + "---|" * len(bc.THREADS))
@@ -397,13 +527,17 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
             load = r["foreign_load"]["foreign_cpus"]
             dag = " †" if contaminated(load, k) else ""
             cells.append(f"{r['gbs']:.1f} [{r['gbs_min']:.1f}..{r['gbs_max']:.1f}]{dag}")
-        name = {"read": "**read (best of the two)**", "add": "add (triad traffic)"}.get(kernel, kernel)
+        name = {"read": "**read (best of the two)**", "add": "add (triad traffic)"}.get(
+            kernel, kernel
+        )
         L.append(f"| {name} | " + " | ".join(cells) + " |")
     L.append("")
     L.append("## Gradient")
     L.append("")
-    L.append("| p | n | b | dtype | threads | pspin ms | ms/config | packed GB/s | % read BW | GFLOP/s | "
-             "numpy best ms (form) | × numpy | torch.einsum ms | × torch | load |")
+    L.append(
+        "| p | n | b | dtype | threads | pspin ms | ms/config | packed GB/s | % read BW | GFLOP/s | "
+        "numpy best ms (form) | × numpy | torch.einsum ms | × torch | load |"
+    )
     L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         k = r["threads"]
@@ -422,17 +556,23 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
             th_s, x_th = _ms(th), _ratio(th["median_s"] / ps["median_s"])
         else:
             th_s, x_th = th.get("skipped", "–"), "–"
-        flops = 4.0 * r["packed_bytes"] / np.dtype(r["dtype"]).itemsize * r["b"] / ps["median_s"] / 1e9
-        L.append(f"| {r['p']} | {r['n']} | {r['b']} | {r['dtype']} | {k} of {CORES} cores | {_ms(ps)} | "
-                 f"{_ms(ps, r['b'])} | {eff:.1f} | {frac} | {flops:.1f} | {npy_s} | {x_np} | {th_s} | {x_th} | "
-                 f"{ps['foreign_load']['foreign_cpus']:.2f} |")
+        flops = (
+            4.0 * r["packed_bytes"] / np.dtype(r["dtype"]).itemsize * r["b"] / ps["median_s"] / 1e9
+        )
+        L.append(
+            f"| {r['p']} | {r['n']} | {r['b']} | {r['dtype']} | {k} of {CORES} cores | {_ms(ps)} | "
+            f"{_ms(ps, r['b'])} | {eff:.1f} | {frac} | {flops:.1f} | {npy_s} | {x_np} | {th_s} | {x_th} | "
+            f"{ps['foreign_load']['foreign_cpus']:.2f} |"
+        )
     L.append("")
     L.append("## Targets (issue 2)")
     L.append("")
-    names = {"1": f"(1) b=1 float64 n=400 ≥ {T_NUMPY_SPEEDUP:g}× faster than numpy dense",
-             "2": f"(2) packed bytes / time ≥ {100 * T_BW_FRACTION:.0f}% of measured read bandwidth",
-             "3": f"(3) b=32 per-configuration time ≥ {T_BATCH_GAIN:g}× lower than b=1",
-             "4": f"(4) 2 threads ≥ {T_THREAD_GAIN:g}× faster than 1 at b=32"}
+    names = {
+        "1": f"(1) b=1 float64 n=400 ≥ {T_NUMPY_SPEEDUP:g}× faster than numpy dense",
+        "2": f"(2) packed bytes / time ≥ {100 * T_BW_FRACTION:.0f}% of measured read bandwidth",
+        "3": f"(3) b=32 per-configuration time ≥ {T_BATCH_GAIN:g}× lower than b=1",
+        "4": f"(4) 2 threads ≥ {T_THREAD_GAIN:g}× faster than 1 at b=32",
+    }
     L.append("| target | measurement | value | goal | verdict |")
     L.append("|---|---|---|---|---|")
     for t in tg:
@@ -445,22 +585,31 @@ def markdown(env: dict[str, Any], bw: dict[str, Any], rows: list[dict[str, Any]]
             vs = f"{v:.2f}×"
         goal = f"{100 * t['goal']:.0f}%" if t["target"] == "2" else f"{t['goal']:g}×"
         note = f" ({t['note'].lstrip(' =')})" if t["note"] else ""
-        L.append(f"| {names[t['target']]} | {t['what']}{note} | {vs} | {goal} | **{t['verdict']}** |")
+        L.append(
+            f"| {names[t['target']]} | {t['what']}{note} | {vs} | {goal} | **{t['verdict']}** |"
+        )
     L.append("")
     counts = []
     for key in names:
         sel = [t for t in tg if t["target"] == key]
         if sel:
-            counts.append(f"({key}) {sum(t['verdict'] == 'PASS' for t in sel)}/{len(sel)} PASS")
-    L.append("Summary: " + ", ".join(counts) + ".")
+            npass = sum(t["verdict"] == "PASS" for t in sel)
+            nmiss = sum(t["verdict"] == "MISS" for t in sel)
+            rest = len(sel) - npass - nmiss
+            counts.append(f"({key}) {npass} PASS, {nmiss} MISS" + (f", {rest} n/a" if rest else ""))
+    L.append("Summary: " + "; ".join(counts) + ".")
     loads = [r["pspin"]["foreign_load"]["foreign_cpus"] for r in rows]
     if loads:
         L.append("")
-        L.append(f"Foreign load during pspin timings: max {max(loads):.2f} CPUs, median {statistics.median(loads):.2f} "
-                 f"(of {CORES}); {sum(1 for r in rows if r['pspin']['contaminated'])} pspin figure(s) marked †.")
+        L.append(
+            f"Foreign load during pspin timings: max {max(loads):.2f} CPUs, median {statistics.median(loads):.2f} "
+            f"(of {CORES}); {sum(1 for r in rows if r['pspin']['contaminated'])} pspin figure(s) marked †."
+        )
     L.append("")
-    L.append(f"Reproduce: `python bench/report.py{' --quick' if args.quick else ''}` "
-             "(packages: numpy, threadpoolctl, torch optional; pytest-benchmark for the suite).")
+    L.append(
+        f"Reproduce: `python bench/report.py{' --quick' if args.quick else ''}` "
+        "(packages: numpy, threadpoolctl, torch optional; pytest-benchmark for the suite)."
+    )
     return "\n".join(L) + "\n"
 
 
@@ -471,15 +620,43 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=list(bc.P3_SIZES), help="p=3 sizes")
     ap.add_argument("--no-p2", action="store_true", help="skip the p=2 n=4096 cases")
     ap.add_argument("--no-torch", action="store_true", help="skip torch.einsum")
-    ap.add_argument("--dense-max-n", type=int, default=None, help="largest p=3 n with dense numpy baselines")
+    ap.add_argument(
+        "--dense-max-n", type=int, default=None, help="largest p=3 n with dense numpy baselines"
+    )
     ap.add_argument("--torch-max-n", type=int, default=None, help="largest p=3 n with torch.einsum")
-    ap.add_argument("--packed-check-max-n", type=int, default=10**9,
-                    help="largest n checked with the (slow) packed numpy reference when dense is not run")
-    ap.add_argument("--retries", type=int, default=2, help="retries of a measurement under foreign load")
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
-                    help="first wait up to SECONDS for the foreign load to fall below 0.2 CPUs")
-    ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for latest.json / latest.md")
+    ap.add_argument(
+        "--packed-check-max-n",
+        type=int,
+        default=10**9,
+        help="largest n checked with the (slow) packed numpy reference when dense is not run",
+    )
+    ap.add_argument(
+        "--retries", type=int, default=2, help="retries of a measurement under foreign load"
+    )
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for the foreign load to fall below 0.2 CPUs",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=HERE / "results", help="folder for latest.json / latest.md"
+    )
+    ap.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="only re-render the markdown of a saved results JSON (no measurement)",
+    )
     args = ap.parse_args(argv)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text())
+        saved_args = argparse.Namespace(**saved["args"])
+        rows, bw = saved["rows"], saved["bandwidth"]
+        tg = targets(rows, bw, tuple(saved_args.sizes))
+        print(markdown(saved["environment"], bw, rows, tg, saved_args, saved["wall_s"]))
+        return 0
     if args.dense_max_n is None:
         args.dense_max_n = 400 if args.quick else 10**9
     if args.torch_max_n is None:
@@ -488,8 +665,10 @@ def main(argv: list[str]) -> int:
     try:
         import threadpoolctl  # noqa: F401
     except ImportError:
-        log("warning: threadpoolctl is missing, numpy's BLAS runs with its default thread count "
-            "(pip install threadpoolctl)")
+        log(
+            "warning: threadpoolctl is missing, numpy's BLAS runs with its default thread count "
+            "(pip install threadpoolctl)"
+        )
 
     if args.wait_idle > 0:
         deadline = time.perf_counter() + args.wait_idle
@@ -503,20 +682,35 @@ def main(argv: list[str]) -> int:
     env = environment()
     idle = load_sample(1.0)
     env["foreign_load_at_start"] = idle.as_dict()
-    log(f"pspin {env['pspin']} (git {env['git_commit']}), {CORES} cores; foreign load at start "
-        f"{idle.foreign_cpus:.2f} CPUs")
+    log(
+        f"pspin {env['pspin']} (git {env['git_commit']}), {CORES} cores; foreign load at start "
+        f"{idle.foreign_cpus:.2f} CPUs"
+    )
     log("bandwidth ...")
     bw = bandwidth.measure_all(bc.THREADS, quick=args.quick, retries=args.retries, log=log)
-    timer = Timer(budget_s=0.25 if args.quick else 0.6, min_reps=3 if args.quick else 5,
-                  max_reps=2000, retries=args.retries, retry_budget_s=10.0 if args.quick else 30.0)
+    timer = Timer(
+        budget_s=0.25 if args.quick else 0.6,
+        min_reps=3 if args.quick else 5,
+        max_reps=2000,
+        retries=args.retries,
+        retry_budget_s=10.0 if args.quick else 30.0,
+    )
     rows = run_cases(args, timer)
     tg = targets(rows, bw, args.sizes)
     wall = time.perf_counter() - t_start
     md = markdown(env, bw, rows, tg, args, wall)
     args.out.mkdir(parents=True, exist_ok=True)
-    payload = {"environment": env, "args": {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path)
-                                                else v) for k, v in vars(args).items()},
-               "bandwidth": bw, "rows": rows, "targets": tg, "wall_s": wall}
+    payload = {
+        "environment": env,
+        "args": {
+            k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+            for k, v in vars(args).items()
+        },
+        "bandwidth": bw,
+        "rows": rows,
+        "targets": tg,
+        "wall_s": wall,
+    }
     (args.out / "latest.json").write_text(json.dumps(payload, indent=1, default=float) + "\n")
     (args.out / "latest.md").write_text(md)
     print(md)

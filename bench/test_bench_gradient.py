@@ -22,10 +22,9 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+import bench_cases as bc
 import numpy as np
 import pytest
-
-import bench_cases as bc
 from conftest import BenchStore, bench_sizes, record_load
 from foreign_load import ForeignLoad
 
@@ -68,7 +67,11 @@ def _function(store: BenchStore, case: bc.Case, impl: str) -> Callable[[np.ndarr
 
 
 def test_gradient(
-    benchmark: Any, store: BenchStore, bench_case: bc.Case, threads: int, impl: str,
+    benchmark: Any,
+    store: BenchStore,
+    bench_case: bc.Case,
+    threads: int,
+    impl: str,
     request: pytest.FixtureRequest,
 ) -> None:
     case = bench_case
@@ -93,9 +96,16 @@ def test_gradient(
     record_load(request.node.name, threads, load.sample.foreign_cpus, load.sample.reliable)
     benchmark.extra_info.update(
         {
-            "p": case.p, "n": case.n, "b": case.b, "dtype": case.dtype, "threads": threads,
-            "cores": 2, "impl": impl, "packed_bytes": bc.packed_bytes(model),
-            "checked_against": ref_name, "max_rel_error": err,
+            "p": case.p,
+            "n": case.n,
+            "b": case.b,
+            "dtype": case.dtype,
+            "threads": threads,
+            "cores": 2,
+            "impl": impl,
+            "packed_bytes": bc.packed_bytes(model),
+            "checked_against": ref_name,
+            "max_rel_error": err,
             "foreign_load_cpus": round(load.sample.foreign_cpus, 3),
             "contaminated": bool(load.sample.contaminated_for(threads)),
         }
