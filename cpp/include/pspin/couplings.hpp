@@ -11,6 +11,7 @@
 
 #include "pspin/parallel.hpp"
 #include "pspin/gaussian.hpp"
+#include "pspin/huge_pages.hpp"
 #include "pspin/tuple_layout.hpp"
 
 namespace pspin {
@@ -26,7 +27,7 @@ template <class T>
 struct DegreeBlock {
   TupleLayout layout;
   double coefficient = 1.0;
-  std::unique_ptr<T[]> values;  // uninitialised on purpose: first touch by the filling threads
+  StreamArray<T> values;  // uninitialised on purpose: first touch by the filling threads
   std::vector<int> bounds;      // first-index split used for every parallel pass
 
   std::uint64_t size() const { return layout.size(); }
@@ -46,7 +47,7 @@ class Couplings {
       block.layout = TupleLayout(n, degrees[d], multiset);
       block.coefficient = coefficients[d];
       if (!std::isfinite(block.coefficient)) throw std::invalid_argument("coefficient is not finite");
-      block.values.reset(new T[block.size()]);
+      block.values = allocate_stream<T>(block.size());
       // ~64k tuples per task keeps task overhead small yet balances two threads well.
       const std::uint64_t tasks = std::max<std::uint64_t>(1, std::min<std::uint64_t>(64, block.size() >> 16));
       block.bounds = block.layout.split_first_indices(int(tasks));
