@@ -16,6 +16,7 @@
 
 #include "pspin/couplings.hpp"
 #include "pspin/fields.hpp"
+#include "pspin/huge_pages.hpp"
 #include "pspin/parallel.hpp"
 #include "pspin/philox.hpp"
 
@@ -30,8 +31,8 @@ namespace pspin {
 template <class T>
 struct IsingDense {
   int n = 0;
-  std::unique_ptr<T[]> w;  // n x n, zero diagonal; null without a degree-2 term
-  std::unique_ptr<T[]> t;  // n slices, each the upper triangle k > j of T[i, j, k]; null without degree 3
+  StreamArray<T> w;  // n x n, zero diagonal; null without a degree-2 term
+  StreamArray<T> t;  // n slices, each the upper triangle k > j of T[i, j, k]; null without degree 3
 
   explicit IsingDense(const Couplings<T>& c) : n(c.n()) {
     if (c.multiset()) throw std::invalid_argument("Ising couplings must use distinct indices");
@@ -110,7 +111,7 @@ struct IsingDense {
   // Each row (slice) is written whole by one thread: first touch puts it in
   // that thread's memory and no write is shared.
   void fill_matrix(const DegreeBlock<T>& blk) {
-    w.reset(new T[std::size_t(n) * n]);
+    w = allocate_stream<T>(std::size_t(n) * n);
     const auto start = row_starts(blk.layout);
     const T* v = blk.values.get();
 #pragma omp parallel for schedule(static) if (double(n) * n > kMinParallelWork)
@@ -124,7 +125,7 @@ struct IsingDense {
 
   void fill_tensor(const DegreeBlock<T>& blk) {
     const std::size_t tri = triangle_size();
-    t.reset(new T[tri * n]);
+    t = allocate_stream<T>(tri * n);
     const auto start = row_starts(blk.layout);
     const T* v = blk.values.get();
 #pragma omp parallel for schedule(dynamic, 4) if (double(tri) * n > kMinParallelWork)
