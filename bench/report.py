@@ -103,6 +103,7 @@ class Timer:
         out = fn(arg)
         warm = time.perf_counter() - t0
         err = check(out) if check is not None else None
+        self.last_output = out
         del out
         best: dict[str, Any] | None = None
         for attempt in range(1 + self.retries):
@@ -299,6 +300,7 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
                     row["pspin"] = timer.measure(
                         bc.pspin_gradient(model), S, k, checker(f"pspin {tag}")
                     )
+                    row["_answer"] = timer.last_output  # for the second pass; not saved
                     numpy_res = {
                         name: timer.measure(fn, S, k, checker(f"numpy {name} {tag}"), settle_s=0.1)
                         for name, fn in forms.items()
@@ -333,6 +335,64 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
         del T, ref, model
         gc.collect()
     return rows
+
+
+def second_pass(
+    args: argparse.Namespace, timer: Timer, rows: list[dict[str, Any]], bw: dict[str, Any]
+) -> None:
+    """Re-measure, at the end of the run, the bandwidth and pspin figures that were taken
+    under too much foreign load (a busy spell often passes within minutes); keeps whichever
+    attempt saw less foreign load. A re-measured pspin answer must be bit-identical to the
+    first one, which was checked against the reference."""
+    bad_bw = [k for k in bc.THREADS if bw.get(f"{k}T", {}).get("contaminated")]
+    bad_rows = [r for r in rows if r["pspin"]["contaminated"]]
+    if not bad_bw and not bad_rows:
+        return
+    deadline = time.perf_counter() + args.second_pass_wait
+    while time.perf_counter() < deadline:
+        s = load_sample(2.0)
+        if not s.contaminated:
+            break
+    log(f"second pass: {len(bad_bw)} bandwidth and {len(bad_rows)} pspin figure(s) under load")
+    for k in bad_bw:
+        new = bandwidth.measure_all((k,), quick=args.quick, retries=args.retries, log=log)[f"{k}T"]
+        if new["max_foreign_load"] < bw[f"{k}T"]["max_foreign_load"]:
+            new["second_pass"] = True
+            bw[f"{k}T"] = new
+    timer.retry_budget_s = max(timer.retry_budget_s, 10.0 if args.quick else 30.0)
+    groups: dict[tuple[int, int, str], list[dict[str, Any]]] = {}
+    for r in bad_rows:
+        groups.setdefault((r["p"], r["n"], r["dtype"]), []).append(r)
+    for (p, n, dtype), group in groups.items():
+        model = bc.make_model(p, n, dtype)
+        S_all = bc.make_states(model, bc.MAX_BATCH)
+        for r in group:
+            answer = r["_answer"]
+
+            def same(out: Any, answer: Any = answer) -> float:
+                if not np.array_equal(out, answer):
+                    raise AssertionError("second-pass pspin answer differs from the first pass")
+                return 0.0
+
+            with bc.Threads(r["threads"]):
+                res = timer.measure(
+                    bc.pspin_gradient(model),
+                    np.ascontiguousarray(S_all[: r["b"]]),
+                    r["threads"],
+                    same,
+                )
+            old = r["pspin"]
+            log(
+                f"  p={p} n={n} {dtype} b={r['b']} {r['threads']}T: pspin "
+                f"{old['median_s'] * 1e3:.3f} ms (load {old['foreign_load']['foreign_cpus']:.2f}) -> "
+                f"{res['median_s'] * 1e3:.3f} ms (load {res['foreign_load']['foreign_cpus']:.2f})"
+            )
+            if res["foreign_load"]["foreign_cpus"] < old["foreign_load"]["foreign_cpus"]:
+                res["max_rel_error"] = old.get("max_rel_error")
+                res["second_pass"] = True
+                r["pspin"] = res
+        del model
+        gc.collect()
 
 
 # --------------------------------------------------------------------------- ratios
@@ -603,7 +663,8 @@ def markdown(
         L.append("")
         L.append(
             f"Foreign load during pspin timings: max {max(loads):.2f} CPUs, median {statistics.median(loads):.2f} "
-            f"(of {CORES}); {sum(1 for r in rows if r['pspin']['contaminated'])} pspin figure(s) marked †."
+            f"(of {CORES}); {sum(1 for r in rows if r['pspin']['contaminated'])} pspin figure(s) marked †; "
+            f"{sum(1 for r in rows if r['pspin'].get('second_pass'))} re-measured in a second pass."
         )
     L.append("")
     L.append(
@@ -644,6 +705,14 @@ def main(argv: list[str]) -> int:
         "--out", type=Path, default=HERE / "results", help="folder for latest.json / latest.md"
     )
     ap.add_argument(
+        "--second-pass-wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="before re-measuring loaded figures at the end, wait up to SECONDS for an idle box "
+        "(default 60; 10 with --quick)",
+    )
+    ap.add_argument(
         "--render",
         type=Path,
         metavar="JSON",
@@ -659,6 +728,8 @@ def main(argv: list[str]) -> int:
         return 0
     if args.dense_max_n is None:
         args.dense_max_n = 400 if args.quick else 10**9
+    if args.second_pass_wait is None:
+        args.second_pass_wait = 10.0 if args.quick else 60.0
     if args.torch_max_n is None:
         args.torch_max_n = 200 if args.quick else 400
     args.sizes = tuple(args.sizes)
@@ -696,6 +767,9 @@ def main(argv: list[str]) -> int:
         retry_budget_s=10.0 if args.quick else 30.0,
     )
     rows = run_cases(args, timer)
+    second_pass(args, timer, rows, bw)
+    for r in rows:
+        r.pop("_answer", None)
     tg = targets(rows, bw, args.sizes)
     wall = time.perf_counter() - t_start
     md = markdown(env, bw, rows, tg, args, wall)
