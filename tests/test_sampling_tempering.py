@@ -311,3 +311,23 @@ def test_overlap_moments_match_exact_enumeration():
         assert abs(res.overlap_moment(3)[r] - exact) < 4.5 * q3.error, (res.overlap_moment(3)[r], exact, q3.error)
     with pytest.raises(ValueError, match="k must be"):
         res.overlap_moment(0)
+
+
+def test_spherical_isotropic_identity_on_disorder_average_and_move_acceptance():
+    """Isotropic spherical p=3: [U]/n = -(beta/2)(1 - [<q^3>]) exactly after the disorder
+    average (E[H(s)H(t)] = n q^3/2 at every n); 60 samples, both sides by tempering."""
+    temps = np.array([0.9, 1.5])
+    diffs, accept = [], []
+    for sample in range(60):
+        model = pspin.SphericalPSpin(16, 3, seed=500 + sample, ensemble="isotropic")
+        res = ParallelTempering(model, temps, replicas=2, seed=sample).run(500, burn_in=100)
+        ident = res.gaussian_identity()
+        diffs.append(ident["lhs"] - ident["rhs"])
+        accept.append(res.move_acceptance)
+    diffs = np.array(diffs)
+    err = diffs.std(axis=0, ddof=1) / np.sqrt(len(diffs))
+    assert np.all(np.abs(diffs.mean(axis=0)) < 4.0 * err), (diffs.mean(axis=0), err)
+    accept = np.array(accept)
+    assert np.all((accept > 0.5) & (accept <= 1.0))
+    with pytest.raises(ValueError, match="isotropic"):
+        ParallelTempering(pspin.SphericalPSpin(8, 3, seed=0), temps, seed=0).run(20).gaussian_identity()

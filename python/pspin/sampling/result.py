@@ -40,6 +40,8 @@ class PTResult:
     overlaps : (R, K(K-1)/2, samples) overlaps q between replica pairs.
     swap_attempts, swap_accepts : (R-1,) per neighbour pair, measurement phase.
     round_trips_per_slot : (R*K,) lowest -> highest -> lowest trips per configuration.
+    move_acceptance : (R,) mean Metropolis acceptance probability of the HMC trajectories
+        per temperature in the measurement phase (spherical models), else None.
     sweeps, burn_in, sample_every : run bookkeeping; params: identity and provenance.
     """
 
@@ -54,6 +56,7 @@ class PTResult:
     burn_in: int
     sample_every: int
     params: dict[str, Any] = field(default_factory=dict)
+    move_acceptance: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -179,18 +182,26 @@ class PTResult:
 
     # ------------------------------------------------------------------ checks
     def gaussian_identity(self) -> dict[str, np.ndarray]:
-        """Both sides of the integration-by-parts identity for Gaussian Ising couplings.
+        """Both sides of the integration-by-parts identity for Gaussian couplings.
+
+        Spherical, isotropic ensemble: U/n = -(beta/2)(xi(1) - [<xi(q)>]) exactly after
+        the disorder average (the covariance is exactly n xi(q)/2).
 
         U = -beta sum_p Var(K_p) (C(n,p) - <e_p(s o t)>), with Var(K_p) = c_p^2 p!/(2 n^(p-1))
         and s, t two replicas; for SK it reads U/n = -(beta/2)(1 - <q^2>) up to the
         1/n diagonal term. Holds exactly after the disorder average; for one sample
         both sides agree only as n grows. Returns per-spin 'lhs' (U/n) and 'rhs', (R,).
         """
-        if getattr(self.model, "kind", "") != "ising":
-            raise ValueError("the identity is for Ising models")
         if self.overlaps.shape[1] == 0:
             raise ValueError("the identity needs replicas >= 2")
         n, beta = self.n, 1.0 / self.temperatures
+        kind = getattr(self.model, "kind", "")
+        if kind == "spherical":
+            if self.model.ensemble != "isotropic":
+                raise ValueError("the spherical identity is exact for the isotropic ensemble only")
+            # Cov(H(s), H(t)) = n xi(q)/2 exactly, so U/n = -(beta/2)(xi(1) - [<xi(q)>]).
+            xi_q = sum(c * c * self.overlaps**p for p, c in self.model.coefficients.items()).mean(axis=(1, 2))
+            return {"lhs": self.mean_energy_per_spin, "rhs": -0.5 * beta * (self.model.xi(1.0) - xi_q)}
         rhs = np.zeros_like(beta)
         for p, c in self.model.coefficients.items():
             var = c * c * math.factorial(p) / (2.0 * n ** (p - 1))

@@ -252,6 +252,10 @@ class ParallelTempering:
             self._tune(stats)
         if done >= burn_in:
             self._stats_at_burn_in = {k: np.array(v) for k, v in stats.items()}
+            if isinstance(self.model, SphericalPSpin):
+                acc = self._engine.acceptance()
+                self._stats_at_burn_in["hmc_attempts"] = np.array(acc["attempts"])
+                self._stats_at_burn_in["hmc_prob"] = np.array(acc["accept_prob_sum"])
 
     def _tune(self, stats: dict[str, np.ndarray]) -> None:
         """Feedback during burn-in from the counts since the previous tune point:
@@ -284,6 +288,11 @@ class ParallelTempering:
         base = self._stats_at_burn_in or {k: np.zeros_like(v) for k, v in stats.items()}
         attempts = stats["attempts"] - base["attempts"]
         accepts = stats["accepts"] - base["accepts"]
+        move_acceptance = None
+        if isinstance(self.model, SphericalPSpin):
+            acc = self._engine.acceptance()
+            tries = acc["attempts"] - base.get("hmc_attempts", 0)
+            move_acceptance = (acc["accept_prob_sum"] - base.get("hmc_prob", 0)) / np.maximum(tries, 1)
         return PTResult(
             model=self.model,
             temperatures=self.temperatures,
@@ -296,6 +305,7 @@ class ParallelTempering:
             burn_in=(self._run_params or {}).get("burn_in", 0),
             sample_every=(self._run_params or {}).get("sample_every", 1),
             params=self._identity(),
+            move_acceptance=move_acceptance,
         )
 
     # ------------------------------------------------------------------ checkpoints
