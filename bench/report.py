@@ -345,7 +345,7 @@ def second_pass(
     attempt saw less foreign load. A re-measured pspin answer must be bit-identical to the
     first one, which was checked against the reference."""
     bad_bw = [k for k in bc.THREADS if bw.get(f"{k}T", {}).get("contaminated")]
-    bad_rows = [r for r in rows if r["pspin"]["contaminated"]]
+    bad_rows = [r for r in rows if r["pspin"]["contaminated"] or r["numpy"].get("contaminated")]
     if not bad_bw and not bad_rows:
         return
     deadline = time.perf_counter() + args.second_pass_wait
@@ -353,7 +353,7 @@ def second_pass(
         s = load_sample(2.0)
         if not s.contaminated:
             break
-    log(f"second pass: {len(bad_bw)} bandwidth and {len(bad_rows)} pspin figure(s) under load")
+    log(f"second pass: {len(bad_bw)} bandwidth and {len(bad_rows)} case figure(s) under load")
     for k in bad_bw:
         new = bandwidth.measure_all((k,), quick=args.quick, retries=args.retries, log=log)[f"{k}T"]
         if new["max_foreign_load"] < bw[f"{k}T"]["max_foreign_load"]:
@@ -366,8 +366,40 @@ def second_pass(
     for (p, n, dtype), group in groups.items():
         model = bc.make_model(p, n, dtype)
         S_all = bc.make_states(model, bc.MAX_BATCH)
+        T = None
+        if (
+            any(r["numpy"].get("contaminated") for r in group)
+            and bc.dense_bytes(p, n, dtype) <= 2**30
+        ):
+            T = bc.dense_tensor(model, dtype)  # numpy's best form is re-measured up to 1 GiB
         for r in group:
             answer = r["_answer"]
+            if T is not None and r["numpy"].get("contaminated"):
+                best = r["numpy"]["best"]
+                fn = bc.numpy_forms(T, p, r["b"])[best]
+                with bc.Threads(r["threads"]):
+                    res = timer.measure(
+                        fn,
+                        np.ascontiguousarray(S_all[: r["b"]]),
+                        r["threads"],
+                        lambda out, answer=answer, dtype=dtype: bc.check(
+                            out, answer, dtype, "numpy second pass"
+                        ),
+                    )
+                old_np = r["numpy"]["forms"][best]
+                log(
+                    f"  p={p} n={n} {dtype} b={r['b']} {r['threads']}T: numpy {best} "
+                    f"{old_np['median_s'] * 1e3:.3f} ms "
+                    f"(load {old_np['foreign_load']['foreign_cpus']:.2f}) -> "
+                    f"{res['median_s'] * 1e3:.3f} ms (load {res['foreign_load']['foreign_cpus']:.2f})"
+                )
+                if res["foreign_load"]["foreign_cpus"] < old_np["foreign_load"]["foreign_cpus"]:
+                    res["second_pass"] = True
+                    r["numpy"]["forms"][best] = res
+                    r["numpy"]["median_s"] = res["median_s"]
+                    r["numpy"]["contaminated"] = res["contaminated"]
+            if not r["pspin"]["contaminated"]:
+                continue
 
             def same(out: Any, answer: Any = answer) -> float:
                 if not np.array_equal(out, answer):
@@ -391,7 +423,7 @@ def second_pass(
                 res["max_rel_error"] = old.get("max_rel_error")
                 res["second_pass"] = True
                 r["pspin"] = res
-        del model
+        del model, T
         gc.collect()
 
 
