@@ -65,30 +65,37 @@ struct IsingDense {
   // Adds the field change caused by flipping spin i (s is the state before
   // the flip).
   void add_flip(int i, const T* s, double* h) const {
-    const double c = -2.0 * double(s[i]);
-    if (has2()) {
-      const T* row = w.get() + std::size_t(i) * n;
-      for (int j = 0; j < n; ++j) h[j] += c * double(row[j]);
-    }
-    if (has3()) {
-      // -2 s_i T_i s with T_i = U + U^T (U its upper triangle): row j of U adds
-      // its dot product with s to h_j and scatters s_j U[j, :] into h_k, k > j,
-      // so each coupling is read once.
-      const T* slice = t.get() + std::size_t(i) * triangle_size();
-      for (int j = 0; j + 1 < n; ++j) {
-        const T* row = slice + triangle_row(j);
-        const double csj = c * double(s[j]);
-        double upper = 0.0;
-#pragma omp simd reduction(+ : upper)
-        for (int k = j + 1; k < n; ++k) {
-          const double v = double(row[k]);
-          upper += v * double(s[k]);
-          h[k] += csj * v;
-        }
-        h[j] += c * upper;
-      }
-    }
+    if (has2()) add_flip2(i, s, h);
+    if (has3())
+      for (int j = 0; j + 1 < n; ++j) add_flip3_row(i, j, s, h);
   }
+
+  // Degree-2 part of the field change of flipping i.
+  void add_flip2(int i, const T* s, double* h) const {
+    const double c = -2.0 * double(s[i]);
+    const T* row = w.get() + std::size_t(i) * n;
+#pragma omp simd
+    for (int j = 0; j < n; ++j) h[j] += c * double(row[j]);
+  }
+
+  // Degree-3 part, row j of the slice: -2 s_i T_i s with T_i = U + U^T (U its upper
+  // triangle), so row j of U adds its dot product with s to h_j and scatters
+  // s_j U[j, :] into h_k, k > j, and each coupling is read once. Callers that flip
+  // i in several configurations loop over them inside j, reusing the row from cache.
+  void add_flip3_row(int i, int j, const T* s, double* h) const {
+    const double c = -2.0 * double(s[i]);
+    const T* row = t.get() + std::size_t(i) * triangle_size() + triangle_row(j);
+    const double csj = c * double(s[j]);
+    double upper = 0.0;
+#pragma omp simd reduction(+ : upper)
+    for (int k = j + 1; k < n; ++k) {
+      const double v = double(row[k]);
+      upper += v * double(s[k]);
+      h[k] += csj * v;
+    }
+    h[j] += c * upper;
+  }
+
 
   int count_unstable(const T* s, const double* h) const {
     int bad = 0;

@@ -113,35 +113,11 @@ class IsingSampler {
   // arithmetic is that of IsingDense::add_flip, in the same order, whatever the list.
   void flip_all(int i, const std::vector<int>& slots) {
     for (int slot : slots) e_[slot] += 2.0 * double(s_[std::size_t(slot) * n_ + i]) * h_[std::size_t(slot) * n_ + i];
-    if (dense_.has2()) {
-      const T* row = dense_.w.get() + std::size_t(i) * n_;
-      for (int slot : slots) {
-        const double c = -2.0 * double(s_[std::size_t(slot) * n_ + i]);
-        double* h = &h_[std::size_t(slot) * n_];
-#pragma omp simd
-        for (int j = 0; j < n_; ++j) h[j] += c * double(row[j]);
-      }
-    }
-    if (dense_.has3()) {
-      const T* slice = dense_.t.get() + std::size_t(i) * dense_.triangle_size();
-      for (int j = 0; j + 1 < n_; ++j) {
-        const T* row = slice + dense_.triangle_row(j);
-        for (int slot : slots) {
-          const T* s = &s_[std::size_t(slot) * n_];
-          double* h = &h_[std::size_t(slot) * n_];
-          const double c = -2.0 * double(s[i]);
-          const double csj = c * double(s[j]);
-          double upper = 0.0;
-#pragma omp simd reduction(+ : upper)
-          for (int k = j + 1; k < n_; ++k) {
-            const double v = double(row[k]);
-            upper += v * double(s[k]);
-            h[k] += csj * v;
-          }
-          h[j] += c * upper;
-        }
-      }
-    }
+    if (dense_.has2())
+      for (int slot : slots) dense_.add_flip2(i, &s_[std::size_t(slot) * n_], &h_[std::size_t(slot) * n_]);
+    if (dense_.has3())
+      for (int j = 0; j + 1 < n_; ++j)
+        for (int slot : slots) dense_.add_flip3_row(i, j, &s_[std::size_t(slot) * n_], &h_[std::size_t(slot) * n_]);
     for (int slot : slots) s_[std::size_t(slot) * n_ + i] = -s_[std::size_t(slot) * n_ + i];
   }
 
