@@ -25,7 +25,20 @@ from .landscape import CriticalPoints, LocalMinima, Minima, critical_points, enu
 from .models import IsingPSpin, SphericalPSpin
 from .sampling import ParallelTempering, PTResult, anneal
 
-__version__: str = _core.__version__
+def _version() -> str:
+    # The compiled core carries the version it was built with; a build outside
+    # scikit-build-core leaves it empty, and the installed metadata is the fallback.
+    if _core.__version__:
+        return str(_core.__version__)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pspin")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+__version__: str = _version()
 
 __all__ = [
     "CriticalPoints",
