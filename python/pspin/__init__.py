@@ -24,6 +24,7 @@ from ._config import get_num_threads, set_num_threads, show_config, threads
 from .landscape import CriticalPoints, LocalMinima, Minima, critical_points, enumerate_local_minima, minimize, unique_states
 from .models import IsingPSpin, SphericalPSpin
 from .sampling import ParallelTempering, PTResult, anneal
+from . import analysis, landscape, sampling, theory  # noqa: E402  (subpackages as attributes)
 
 def _version() -> str:
     # The compiled core carries the version it was built with; a build outside
@@ -49,13 +50,17 @@ __all__ = [
     "ParallelTempering",
     "SphericalPSpin",
     "__version__",
+    "analysis",
     "anneal",
     "critical_points",
     "enumerate_local_minima",
     "get_num_threads",
+    "landscape",
     "minimize",
+    "sampling",
     "set_num_threads",
     "show_config",
+    "theory",
     "threads",
     "unique_states",
 ]
