@@ -78,6 +78,25 @@ py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
            }, "Sampler state besides the configurations (cached fields, energies, step sizes).")
       .def("temp_of_slot", [](const E& e) { return py::array_t<int>(e.pt.temp_of_slot().size(), e.pt.temp_of_slot().data()); })
       .def_property_readonly("sweeps_done", [](const E& e) { return e.pt.sweeps_done(); })
+      .def("anneal", [](E& e, std::vector<double> schedule, int sweeps_per_step) {
+             const int S = e.sampler.slots(), n = e.sampler.n(), steps = int(schedule.size());
+             if (steps < 1 || sweeps_per_step < 1) throw std::invalid_argument("empty schedule or sweeps_per_step < 1");
+             py::array_t<double> best_e(S), best_x({S, n}), trace({steps, S});
+             double* be = best_e.mutable_data();
+             double* bx = best_x.mutable_data();
+             for (int s = 0; s < S; ++s) {
+               be[s] = e.sampler.energy(s);
+               const auto* x = e.sampler.state(s);
+               for (int i = 0; i < n; ++i) bx[std::size_t(s) * n + i] = double(x[i]);
+             }
+             double* tr = trace.mutable_data();
+             {
+               py::gil_scoped_release release;
+               e.pt.anneal(schedule, sweeps_per_step, be, bx, tr);
+             }
+             return py::make_tuple(best_e, best_x, trace);
+           }, py::arg("schedule"), py::arg("sweeps_per_step"),
+           "Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).")
       .def("betas", [](const E& e) { return py::array_t<double>(e.pt.betas().size(), e.pt.betas().data()); })
       .def("set_betas", [](E& e, const std::vector<double>& betas) {
              e.pt.set_betas(betas);

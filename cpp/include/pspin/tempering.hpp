@@ -181,6 +181,50 @@ class Tempering {
     sweep_ = start + std::uint64_t(n_sweeps);
   }
 
+ public:
+  // Simulated annealing with one label (R = 1): sweeps_per_step sweeps at each
+  // inverse temperature of the schedule, keeping for every slot the lowest energy
+  // seen after any sweep (best_energy, slots) and its configuration (best_state,
+  // slots x n, as double); trace (steps x slots) gets the energy after each step.
+  // The same counters as run(), so it equals the step-by-step Python loop.
+  void anneal(const std::vector<double>& schedule, int sweeps_per_step, double* best_energy, double* best_state,
+              double* trace) {
+    if (R_ != 1) throw std::invalid_argument("annealing needs a single temperature label");
+    const int n = S_.n(), steps = int(schedule.size());
+    const std::uint64_t start = sweep_;
+    auto keep_best = [&](int slot) {
+      if (S_.energy(slot) >= best_energy[slot]) return;
+      best_energy[slot] = S_.energy(slot);
+      const auto* x = S_.state(slot);
+      for (int i = 0; i < n; ++i) best_state[std::size_t(slot) * n + i] = double(x[i]);
+    };
+    if constexpr (has_ladder_sweeps<Sampler>::value) {
+      const double work = double(steps) * sweeps_per_step * K_ * n;
+#pragma omp parallel for schedule(dynamic, 1) if (K_ > 1 && work > kMinParallelWork)
+      for (int k = 0; k < K_; ++k)
+        for (int step = 0; step < steps; ++step) {
+          for (int t = 0; t < sweeps_per_step; ++t) {
+            S_.sweep_slots(k, 1, &schedule[step], start + std::uint64_t(step) * sweeps_per_step + t);
+            keep_best(k);
+          }
+          trace[std::size_t(step) * K_ + k] = S_.energy(k);
+        }
+    } else {
+      std::vector<double> beta_of_slot(K_);
+      for (int step = 0; step < steps; ++step) {
+        std::fill(beta_of_slot.begin(), beta_of_slot.end(), schedule[step]);
+        for (int t = 0; t < sweeps_per_step; ++t) {
+          S_.sweep_all(beta_of_slot.data(), start + std::uint64_t(step) * sweeps_per_step + t);
+          for (int k = 0; k < K_; ++k) keep_best(k);
+        }
+        for (int k = 0; k < K_; ++k) trace[std::size_t(step) * K_ + k] = S_.energy(k);
+      }
+    }
+    sweep_ = start + std::uint64_t(steps) * sweeps_per_step;
+    betas_[0] = schedule.back();
+  }
+
+ private:
   void rebuild_index() {
     slot_of_temp_.assign(std::size_t(R_) * K_, -1);
     for (int s = 0; s < R_ * K_; ++s) {

@@ -71,26 +71,14 @@ def anneal(
     per_step = _validate.positive_int(sweeps_per_temperature, "sweeps_per_temperature")
     runs = _validate.positive_int(runs, "runs")
     pt = ParallelTempering(model, [temps[0]], replicas=runs, seed=seed, update=update, **move_options)
-    engine = pt._engine
-    best_e = engine.energies().copy()
-    best_s = engine.states().copy()
-    trace = np.empty((temps.size, runs))
-    for step, t in enumerate(temps):
-        engine.set_betas([1.0 / t])
-        for _ in range(per_step):
-            energies, _ = engine.run(1, 1)
-            e = energies[0, 0]
-            better = e < best_e
-            if np.any(better):
-                states = engine.states()
-                best_s[better] = states[better]
-                best_e[better] = e[better]
-        trace[step] = engine.energies() / model.n
+    # One GIL-free call runs the whole schedule (the best state is checked after every sweep).
+    best_e, best_s, trace = pt._engine.anneal(list(1.0 / temps), per_step)
+    final = pt._engine.states()
     return AnnealResult(
-        best_states=best_s,
+        best_states=best_s.astype(final.dtype),
         best_energies=best_e,
-        final_states=engine.states(),
-        energy_trace=trace,
+        final_states=final,
+        energy_trace=trace / model.n,
         schedule=temps,
         params={"model": repr(model), "sweeps_per_temperature": per_step, "runs": runs,
                 "seed_entropy": str(pt.seed_sequence.entropy), "update": pt.update},
