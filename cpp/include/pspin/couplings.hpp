@@ -72,8 +72,8 @@ class Couplings {
 
   // Gaussian couplings with E[H(s)H(s')] = n xi(s.s'/n) / 2, xi(q) = sum_p c_p^2 q^p,
   // for tasks [task_begin, task_end) (callers fill all tasks, in slices they can
-  // interrupt between). Value number e of degree p is the (e % 2)-th normal of
-  // Philox pair e / 2 in stream p: the same for every thread layout and slicing.
+  // interrupt between). Value number e of degree p is normal number e of stream p
+  // (fill_normals): the same for every thread layout and slicing.
   void generate(std::uint64_t seed, int task_begin, int task_end) {
     if (task_begin < 0 || task_end > int(tasks_.size()) || task_begin > task_end)
       throw std::out_of_range("task range out of bounds");
