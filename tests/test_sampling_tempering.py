@@ -331,3 +331,23 @@ def test_spherical_isotropic_identity_on_disorder_average_and_move_acceptance():
     assert np.all((accept > 0.5) & (accept <= 1.0))
     with pytest.raises(ValueError, match="isotropic"):
         ParallelTempering(pspin.SphericalPSpin(8, 3, seed=0), temps, seed=0).run(20).gaussian_identity()
+
+
+@pytest.mark.parametrize("model", [pspin.IsingPSpin(24, 3, seed=2), pspin.SphericalPSpin(24, 3, seed=2)])
+def test_annealing_in_one_call_equals_sweep_by_sweep(model):
+    """pspin.anneal runs the schedule in C++; the same counters driven sweep by sweep from
+    Python (set_betas + run(1)) must give the same best states bit for bit."""
+    schedule = np.geomspace(2.0, 0.1, 15)
+    res = pspin.anneal(model, schedule, sweeps_per_temperature=3, runs=3, seed=8)
+    engine = ParallelTempering(model, [schedule[0]], replicas=3, seed=8)._engine
+    best_e = engine.energies().copy()
+    best_s = engine.states().copy()
+    for t in schedule:
+        engine.set_betas([1.0 / t])
+        for _ in range(3):
+            energies, _ = engine.run(1, 1)
+            better = energies[0, 0] < best_e
+            best_s[better] = engine.states()[better]
+            best_e[better] = energies[0, 0][better]
+    assert res.best_energies.tobytes() == best_e.tobytes()
+    assert res.best_states.tobytes() == best_s.tobytes()

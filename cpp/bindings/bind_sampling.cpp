@@ -32,14 +32,6 @@ int checked_slots(const pspin::Couplings<T>& c, const Array<T>& initial, const s
   return slots;
 }
 
-// Samplers that keep per-temperature settings follow the ladder when it moves.
-template <class S>
-auto sampler_set_betas(S& s, const std::vector<double>& betas, int) -> decltype(s.set_betas(betas), void()) {
-  s.set_betas(betas);
-}
-template <class S>
-void sampler_set_betas(S&, const std::vector<double>&, long) {}
-
 // The Python face shared by every engine: run in chunks, read and restore state.
 template <class T, class E, class Init>
 py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
@@ -98,10 +90,7 @@ py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
            }, py::arg("schedule"), py::arg("sweeps_per_step"),
            "Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).")
       .def("betas", [](const E& e) { return py::array_t<double>(e.pt.betas().size(), e.pt.betas().data()); })
-      .def("set_betas", [](E& e, const std::vector<double>& betas) {
-             e.pt.set_betas(betas);
-             sampler_set_betas(e.sampler, betas, 0);
-           }, py::arg("betas"))
+      .def("set_betas", [](E& e, const std::vector<double>& betas) { e.pt.set_betas(betas); }, py::arg("betas"))
       .def("stats", [](const E& e) {
              const auto& st = e.pt.stats();
              py::dict d;

@@ -234,6 +234,10 @@ class SphereSampler {
   // attached to the temperature index.
   void set_betas(const std::vector<double>& betas) {
     if (betas.size() != betas_.size()) throw std::invalid_argument("need one inverse temperature per label");
+    // Steps scale as sqrt(T) (the thermal width), so a label moved to another
+    // temperature keeps its acceptance; the (pi/2)/L cap still holds.
+    for (std::size_t r = 0; r < betas.size(); ++r)
+      eps_[r] = std::min(eps_[r] * std::sqrt(betas_[r] / betas[r]), kHalfPi / L_);
     betas_ = betas;
   }
 

@@ -39,6 +39,14 @@ inline Philox4x32Counter philox_counter(std::uint32_t a, std::uint32_t b, std::u
 // 32-bit uniform in [0, 1).
 inline double uniform32(std::uint32_t x) { return double(x) * 0x1.0p-32; }
 
+// Samplers that keep per-temperature settings (step sizes) follow the ladder when it moves.
+template <class S>
+auto notify_betas(S& s, const std::vector<double>& betas, int) -> decltype(s.set_betas(betas), void()) {
+  s.set_betas(betas);
+}
+template <class S>
+void notify_betas(S&, const std::vector<double>&, long) {}
+
 struct TemperingStats {
   std::vector<std::uint64_t> attempts, accepts;  // per neighbour pair
   std::vector<std::uint64_t> round_trips;        // per slot
@@ -73,6 +81,7 @@ class Tempering {
   void set_betas(const std::vector<double>& betas) {
     if (int(betas.size()) != R_) throw std::invalid_argument("need one inverse temperature per label");
     betas_ = betas;
+    notify_betas(S_, betas_, 0);
   }
 
   // Restores the label permutation, sweep count and statistics of a checkpoint.
@@ -212,6 +221,7 @@ class Tempering {
     } else {
       std::vector<double> beta_of_slot(K_);
       for (int step = 0; step < steps; ++step) {
+        set_betas({schedule[step]});
         std::fill(beta_of_slot.begin(), beta_of_slot.end(), schedule[step]);
         for (int t = 0; t < sweeps_per_step; ++t) {
           S_.sweep_all(beta_of_slot.data(), start + std::uint64_t(step) * sweeps_per_step + t);
@@ -221,7 +231,7 @@ class Tempering {
       }
     }
     sweep_ = start + std::uint64_t(steps) * sweeps_per_step;
-    betas_[0] = schedule.back();
+    set_betas({schedule.back()});
   }
 
  private:
