@@ -237,4 +237,26 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
   if (grad) reduce_task_buffers(gbuf, n_tasks, std::size_t(n) * B, fields_out);
 }
 
+// Fields h = -dH/ds and energies H of the listed rows of a row-major (b, n)
+// array of any real type, written to the same rows of h (b x n) and energy (b),
+// from one pass over the couplings. Always the batched kernel, padded to whole
+// SIMD chunks (never the b = 1 path): lanes never mix, so a row's result does
+// not depend on which rows share the pass.
+template <class T, class In>
+void fields_of_rows(const Couplings<T>& C, const In* states, const int* rows, int count, double* h,
+                    double* energy) {
+  const int n = C.n();
+  constexpr int W = batch_chunk<T>();
+  const int B = (count + W - 1) / W * W;
+  std::vector<T> x(std::size_t(n) * B, T(0)), f(std::size_t(n) * B);
+  std::vector<double> e(B);
+  for (int j = 0; j < count; ++j)
+    for (int i = 0; i < n; ++i) x[std::size_t(i) * B + j] = T(states[std::size_t(rows[j]) * n + i]);
+  energy_and_fields(C, x.data(), B, f.data(), e.data());
+  for (int j = 0; j < count; ++j) {
+    energy[rows[j]] = e[j];
+    for (int i = 0; i < n; ++i) h[std::size_t(rows[j]) * n + i] = double(f[std::size_t(i) * B + j]);
+  }
+}
+
 }  // namespace pspin

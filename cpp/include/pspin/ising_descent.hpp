@@ -252,30 +252,6 @@ void ising_descend_incremental(const IsingDense<T>& d, T* s, double* h, IsingDes
   out.iterations = it;
 }
 
-// Fields and energies of the listed rows of states (b, n), from scratch with
-// the packed kernel. It runs on exactly one SIMD chunk of lanes per call, so a
-// row's rounding is the same whichever rows share its chunk.
-template <class T>
-void ising_fresh_fields(const Couplings<T>& c, const T* states, const std::vector<int>& rows, double* h,
-                        double* energy) {
-  const int n = c.n();
-  const int width = batch_chunk<T>();
-  std::vector<T> x(std::size_t(n) * width), g(std::size_t(n) * width);
-  std::vector<double> e(width);
-  for (std::size_t first = 0; first < rows.size(); first += width) {
-    const int lanes = int(std::min<std::size_t>(width, rows.size() - first));
-    std::fill(x.begin(), x.end(), T(0));
-    for (int l = 0; l < lanes; ++l)
-      for (int i = 0; i < n; ++i) x[std::size_t(i) * width + l] = states[std::size_t(rows[first + l]) * n + i];
-    energy_and_fields(c, x.data(), width, g.data(), e.data());
-    for (int l = 0; l < lanes; ++l) {
-      const int r = rows[first + l];
-      for (int i = 0; i < n; ++i) h[std::size_t(r) * n + i] = double(g[std::size_t(i) * width + l]);
-      energy[r] = e[l];
-    }
-  }
-}
-
 // Starts r = 0..b-1 of a batch whose first start has global number
 // first_start; states (b, n) row-major are overwritten by the endpoints.
 // Incremental fields drift by rounding, so a start they call stable is
@@ -291,7 +267,7 @@ std::vector<IsingDescentOutcome> ising_descend_batch(const Couplings<T>& c, cons
   std::vector<double> h(std::size_t(b) * n), energy(b);
   std::vector<int> pending(b);
   std::iota(pending.begin(), pending.end(), 0);
-  ising_fresh_fields(c, states, pending, h.data(), energy.data());
+  fields_of_rows(c, states, pending.data(), int(pending.size()), h.data(), energy.data());
   for (int r = 0; r < b; ++r) out[r].energy = energy[r];
   while (!pending.empty()) {
     const int m = int(pending.size());
@@ -302,7 +278,7 @@ std::vector<IsingDescentOutcome> ising_descend_batch(const Couplings<T>& c, cons
       ising_descend_incremental(d, states + std::size_t(r) * n, h.data() + std::size_t(r) * n, out[r],
                                 first_start + std::uint64_t(r), opt);
     }
-    ising_fresh_fields(c, states, pending, h.data(), energy.data());
+    fields_of_rows(c, states, pending.data(), int(pending.size()), h.data(), energy.data());
     std::vector<int> again;
     for (int r : pending) {
       IsingDescentOutcome& o = out[r];

@@ -9,6 +9,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -83,20 +84,11 @@ class IsingSampler {
     }
   }
 
-  // Fields and energies from scratch for slots [first, first + count), by the
-  // batched kernel (padded, so a slot's result does not depend on the others).
+  // Fields and energies from scratch for slots [first, first + count).
   void refresh(int first, int count) {
-    constexpr int W = batch_chunk<T>();
-    const int B = (count + W - 1) / W * W;
-    std::vector<T> x(std::size_t(n_) * B, T(0)), f(std::size_t(n_) * B);
-    std::vector<double> e(B);
-    for (int a = 0; a < count; ++a)
-      for (int i = 0; i < n_; ++i) x[std::size_t(i) * B + a] = s_[std::size_t(first + a) * n_ + i];
-    energy_and_fields(C_, x.data(), B, f.data(), e.data());
-    for (int a = 0; a < count; ++a) {
-      e_[first + a] = e[a];
-      for (int i = 0; i < n_; ++i) h_[std::size_t(first + a) * n_ + i] = double(f[std::size_t(i) * B + a]);
-    }
+    std::vector<int> rows(count);
+    std::iota(rows.begin(), rows.end(), first);
+    fields_of_rows(C_, s_.data(), rows.data(), count, h_.data(), e_.data());
   }
 
  private:

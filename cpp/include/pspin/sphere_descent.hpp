@@ -107,23 +107,16 @@ class SphereDescent {
   }
 
   // Energies and Riemannian gradients at points X[idx[j]] (rows of a b x n array).
+  // fields_of_rows never takes the b = 1 path, so a start's iterates do not depend
+  // on which other starts share the pass.
   void evaluate(const std::vector<int>& idx, const double* X, double* energies, double* grads) {
     const int m = int(idx.size());
-    // Always the batched kernel (even for one start): its lanes never mix, so a
-    // start's iterates do not depend on which other starts share the pass.
-    constexpr int W = batch_chunk<T>();
-    const int B = (m + W - 1) / W * W;
-    std::vector<T> x(std::size_t(n_) * B, T(0)), f(std::size_t(n_) * B);
-    std::vector<double> e(B);
-    for (int j = 0; j < m; ++j)
-      for (int k = 0; k < n_; ++k) x[std::size_t(k) * B + j] = T(X[std::size_t(idx[j]) * n_ + k]);
-    energy_and_fields(C_, x.data(), B, f.data(), e.data());
+    fields_of_rows(C_, X, idx.data(), m, grads, energies);
 #pragma omp parallel for schedule(static) if (double(m) * n_ > kMinParallelWork)
     for (int j = 0; j < m; ++j) {
-      const std::size_t row = std::size_t(idx[j]) * n_;
-      energies[idx[j]] = e[j];
-      for (int k = 0; k < n_; ++k) grads[row + k] = -double(f[std::size_t(k) * B + j]);
-      project(X + row, grads + row);
+      double* g = grads + std::size_t(idx[j]) * n_;
+      for (int k = 0; k < n_; ++k) g[k] = -g[k];
+      project(X + std::size_t(idx[j]) * n_, g);
     }
   }
 

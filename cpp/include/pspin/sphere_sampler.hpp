@@ -64,6 +64,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -109,6 +110,8 @@ class SphereSampler {
     }
     h_.resize(sn);
     e_.resize(slots_);
+    rows_.resize(slots_);
+    std::iota(rows_.begin(), rows_.end(), 0);
     evaluate(s_.data(), e_.data(), h_.data());
     sync_out();
   }
@@ -288,19 +291,9 @@ class SphereSampler {
   // one batched pass; the batch is padded to the SIMD chunk (never the B = 1
   // path), so a slot's result depends on its own state only.
   void evaluate(const double* X, double* energies, double* fields) {
-    constexpr int W = batch_chunk<T>();
-    const int B = (slots_ + W - 1) / W * W;
-    xs_.assign(std::size_t(n_) * B, T(0));
-    fs_.resize(std::size_t(n_) * B);
-    eb_.resize(B);
-    for (int s = 0; s < slots_; ++s)
-      for (int k = 0; k < n_; ++k) xs_[std::size_t(k) * B + s] = T(X[std::size_t(s) * n_ + k]);
-    energy_and_fields(C_, xs_.data(), B, fs_.data(), eb_.data());
-    for (int s = 0; s < slots_; ++s) {
-      energies[s] = eb_[s];
-      for (int k = 0; k < n_; ++k) fields[std::size_t(s) * n_ + k] = double(fs_[std::size_t(k) * B + s]);
-    }
+    fields_of_rows(C_, X, rows_.data(), slots_, fields, energies);
   }
+
 
   void sync_out() {
     if constexpr (!std::is_same_v<T, double>) {
@@ -315,8 +308,8 @@ class SphereSampler {
   std::vector<double> betas_, eps_, attempts_, accepts_, accept_prob_;
   std::vector<double> s_, h_, e_;         // states (double), fields, energies
   std::vector<double> x_, v_, hx_, ex_;   // trajectory scratch
-  std::vector<T> xs_, fs_, out_;
-  std::vector<double> eb_;
+  std::vector<T> out_;
+  std::vector<int> rows_;
 };
 
 // Pair rotations with cached fields (the alternative the issue names; kept for
@@ -584,17 +577,9 @@ class SpherePairSampler {
       const double c = std::sqrt(double(n_) / nn);
       for (int k = 0; k < n_; ++k) x[k] *= c;
     }
-    constexpr int W = batch_chunk<T>();
-    const int B = (slots_ + W - 1) / W * W;
-    std::vector<T> xs(std::size_t(n_) * B, T(0)), fs(std::size_t(n_) * B);
-    std::vector<double> eb(B);
-    for (int s = 0; s < slots_; ++s)
-      for (int k = 0; k < n_; ++k) xs[std::size_t(k) * B + s] = T(s_[std::size_t(s) * n_ + k]);
-    energy_and_fields(C_, xs.data(), B, fs.data(), eb.data());
-    for (int s = 0; s < slots_; ++s) {
-      e_[s] = eb[s];
-      for (int k = 0; k < n_; ++k) h_[std::size_t(s) * n_ + k] = double(fs[std::size_t(k) * B + s]);
-    }
+    std::vector<int> rows(slots_);
+    std::iota(rows.begin(), rows.end(), 0);
+    fields_of_rows(C_, s_.data(), rows.data(), slots_, h_.data(), e_.data());
     sync_out();
   }
 
