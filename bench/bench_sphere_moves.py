@@ -73,11 +73,8 @@ def tau_int(series: np.ndarray, c: float = 5.0) -> float:
     return max(tau, 1.0)
 
 
-def hmc_single_temperature(model, T, chains, sweeps, burn, L, step, seed=1):
-    from pspin import _core
-
-    eng = _core.SphericalTemperingF64(model._couplings, model.random_state(chains, seed=seed), [1.0 / T],
-                                      chains, 3, 4, L, step)
+def _single_temperature(eng, T, chains, sweeps, burn, label):
+    """Burn in, time `sweeps` sweeps of `chains` chains at T, report tau and ESS/s."""
     eng.run(burn, 1)
     before = eng.acceptance()
     t0 = time.perf_counter()
@@ -86,8 +83,16 @@ def hmc_single_temperature(model, T, chains, sweeps, burn, L, step, seed=1):
     acc = eng.acceptance()
     rate = float((acc["accepts"] - before["accepts"]).sum() / (acc["attempts"] - before["attempts"]).sum())
     tau = tau_int(E[:, 0, :])
-    return {"move": f"HMC L={L} eps={eng.step_sizes()[0]:.3f}", "T": T, "tau": tau, "accept": rate,
+    return {"move": label(eng), "T": T, "tau": tau, "accept": rate,
             "sweeps_per_s": sweeps / wall, "ess_per_s": chains * sweeps / wall / tau}
+
+
+def hmc_single_temperature(model, T, chains, sweeps, burn, L, step, seed=1):
+    from pspin import _core
+
+    eng = _core.SphericalTemperingF64(model._couplings, model.random_state(chains, seed=seed), [1.0 / T],
+                                      chains, 3, 4, L, step)
+    return _single_temperature(eng, T, chains, sweeps, burn, lambda e: f"HMC L={L} eps={e.step_sizes()[0]:.3f}")
 
 
 def pairs_single_temperature(model, T, chains, sweeps, burn, angle, seed=1):
@@ -95,16 +100,7 @@ def pairs_single_temperature(model, T, chains, sweeps, burn, angle, seed=1):
 
     eng = _core.SphericalPairTemperingF64(model._couplings, model.random_state(chains, seed=seed), [1.0 / T],
                                           chains, 3, 4, angle)
-    eng.run(burn, 1)
-    before = eng.acceptance()
-    t0 = time.perf_counter()
-    E, _ = eng.run(sweeps, 1)
-    wall = time.perf_counter() - t0
-    acc = eng.acceptance()
-    rate = float((acc["accepts"] - before["accepts"]).sum() / (acc["attempts"] - before["attempts"]).sum())
-    tau = tau_int(E[:, 0, :])
-    return {"move": f"pairs a={eng.step_sizes()[0]:.2f}", "T": T, "tau": tau, "accept": rate,
-            "sweeps_per_s": sweeps / wall, "ess_per_s": chains * sweeps / wall / tau}
+    return _single_temperature(eng, T, chains, sweeps, burn, lambda e: f"pairs a={e.step_sizes()[0]:.2f}")
 
 
 def dense_move_seconds(n, chains, reps=50):
