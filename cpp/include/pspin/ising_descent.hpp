@@ -19,20 +19,26 @@
 #include "pspin/huge_pages.hpp"
 #include "pspin/parallel.hpp"
 #include "pspin/philox.hpp"
+#include "pspin/simd.hpp"
 
 namespace pspin {
 
 // Dense couplings per spin. The packed i<j<k layout scatters the couplings
 // of one spin, while a flip of spin i needs exactly W[i,:] (degree 2) and the
 // slice T[i,:,:] (degree 3) contiguously. A slice is symmetric, so only its
-// strict upper triangle is kept: n^2 (n-1) / 2 values instead of n^3.
+// strict upper triangle is kept, about n^3 / 2 values instead of n^3. Row j of
+// a triangle starts at column 8 floor((j + 1) / 8) with zeros up to column j,
+// so every row splits into whole SIMD vectors at the same columns as the fields.
 // Entries with a repeated index are zero, so a spin's own flip never changes
 // its own field.
 template <class T>
 struct IsingDense {
+  static constexpr int kVector = Simd<double>::width;
   int n = 0;
   StreamArray<T> w;  // n x n, zero diagonal; null without a degree-2 term
-  StreamArray<T> t;  // n slices, each the upper triangle k > j of T[i, j, k]; null without degree 3
+  StreamArray<T> t;  // n slices, each the padded upper triangle k > j of T[i, j, k]; null without degree 3
+  std::vector<std::ptrdiff_t> row_offset;  // triangle_row(j)
+  std::size_t slice_size = 0;
 
   explicit IsingDense(const Couplings<T>& c) : n(c.n()) {
     if (c.multiset()) throw std::invalid_argument("Ising couplings must use distinct indices");
@@ -48,16 +54,14 @@ struct IsingDense {
 
   bool has2() const { return bool(w); }
   bool has3() const { return bool(t); }
-  std::size_t triangle_size() const { return std::size_t(n) * (n - 1) / 2; }
-  // Index in a slice's triangle of (j, k), j < k, is triangle_row(j) + k.
-  std::ptrdiff_t triangle_row(int j) const {
-    return std::ptrdiff_t(j) * (2 * std::ptrdiff_t(n) - j - 1) / 2 - (j + 1);
-  }
+  static int row_begin(int j) { return (j + 1) / kVector * kVector; }
+  // Index in a slice of (j, k), row_begin(j) <= k < n, is triangle_row(j) + k.
+  std::ptrdiff_t triangle_row(int j) const { return row_offset[j]; }
   // T[i, j, k] for any indices (zero when two coincide).
   T coupling3(int i, int j, int k) const {
     if (i == j || j == k || i == k) return T(0);
     if (j > k) std::swap(j, k);
-    return t[std::size_t(i) * triangle_size() + std::size_t(triangle_row(j) + k)];
+    return t[std::size_t(i) * slice_size + std::size_t(triangle_row(j) + k)];
   }
   // Multiply-adds of one incremental field update, for parallel-work thresholds.
   double flip_cost() const { return (has2() ? n : 0) + (has3() ? double(n) * n : 0.0); }
@@ -66,36 +70,79 @@ struct IsingDense {
   // the flip).
   void add_flip(int i, const T* s, double* h) const {
     if (has2()) add_flip2(i, s, h);
-    if (has3())
-      for (int j = 0; j + 1 < n; ++j) add_flip3_row(i, j, s, h);
+    if (has3()) add_flip3(i, 1, &s, &h);
   }
 
   // Degree-2 part of the field change of flipping i.
-  void add_flip2(int i, const T* s, double* h) const {
-    const double c = -2.0 * double(s[i]);
+  void add_flip2(int i, const T* s, double* h) const { add_flip2_columns(i, -2.0 * double(s[i]), 0, n, h); }
+
+  // Degree-2 part of flipping spin i (factor c = -2 s_i before the flip) on
+  // columns [j0, j1) only: samplers defer the other columns.
+  void add_flip2_columns(int i, double c, int j0, int j1, double* h) const {
     const T* row = w.get() + std::size_t(i) * n;
 #pragma omp simd
-    for (int j = 0; j < n; ++j) h[j] += c * double(row[j]);
+    for (int j = j0; j < j1; ++j) h[j] += c * double(row[j]);
   }
 
-  // Degree-3 part, row j of the slice: -2 s_i T_i s with T_i = U + U^T (U its upper
-  // triangle), so row j of U adds its dot product with s to h_j and scatters
-  // s_j U[j, :] into h_k, k > j, and each coupling is read once. Callers that flip
-  // i in several configurations loop over them inside j, reusing the row from cache.
-  void add_flip3_row(int i, int j, const T* s, double* h) const {
-    const double c = -2.0 * double(s[i]);
-    const T* row = t.get() + std::size_t(i) * triangle_size() + triangle_row(j);
-    const double csj = c * double(s[j]);
-    double upper = 0.0;
-#pragma omp simd reduction(+ : upper)
-    for (int k = j + 1; k < n; ++k) {
-      const double v = double(row[k]);
-      upper += v * double(s[k]);
-      h[k] += csj * v;
+  // Degree-3 part of flipping spin i in `count` configurations (states s[m],
+  // fields h[m]): -2 s_i T_i s with T_i = U + U^T (U its upper triangle), so row j
+  // of U adds its dot product with s to h_j and scatters s_j U[j, :] into h_k,
+  // k > j. Each coupling is read once from memory for all configurations, in
+  // groups whose states and fields stay in L1 while the rows pass by. The dot
+  // products go to h only after the last row: h_j receives nothing after row j,
+  // so the sum is the same, and no row's vector load of h waits on a scalar store.
+  void add_flip3(int i, int count, const T* const* s, double* const* h) const {
+    using V = typename Simd<double>::vec;
+    using UV = typename Simd<double>::uvec;
+    constexpr std::size_t kL1Budget = 24 * 1024;
+    const int group = std::max(1, int(kL1Budget / (std::size_t(n) * (sizeof(T) + 2 * sizeof(double)))));
+    thread_local std::vector<double> dots;
+    dots.resize(std::size_t(std::min(group, count)) * n);
+    const T* slice = t.get() + std::size_t(i) * slice_size;
+    const int vec_end = n - n % kVector;
+    for (int m0 = 0; m0 < count; m0 += group) {
+      const int m1 = std::min(count, m0 + group);
+      for (int j = 0; j + 1 < n; ++j) {
+        const T* row = slice + triangle_row(j);
+        for (int m = m0; m < m1; ++m) {
+          const T* x = s[m];
+          double* y = h[m];
+          const V vc = V{} + -2.0 * double(x[i]) * double(x[j]);
+          V acc0 = V{}, acc1 = V{};
+          int k = row_begin(j);
+          for (; k + 2 * kVector <= vec_end; k += 2 * kVector) {
+            const V w0 = simd_as_doubles(row + k), w1 = simd_as_doubles(row + k + kVector);
+            acc0 += w0 * simd_as_doubles(x + k);
+            acc1 += w1 * simd_as_doubles(x + k + kVector);
+            *reinterpret_cast<UV*>(y + k) = *reinterpret_cast<const UV*>(y + k) + vc * w0;
+            *reinterpret_cast<UV*>(y + k + kVector) = *reinterpret_cast<const UV*>(y + k + kVector) + vc * w1;
+          }
+          if (k < vec_end) {
+            const V w0 = simd_as_doubles(row + k);
+            acc0 += w0 * simd_as_doubles(x + k);
+            *reinterpret_cast<UV*>(y + k) = *reinterpret_cast<const UV*>(y + k) + vc * w0;
+            k += kVector;
+          }
+          const V a = acc0 + acc1;
+          double dot = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+          for (k = std::max(k, j + 1); k < n; ++k) {
+            const double v = double(row[k]);
+            dot += v * double(x[k]);
+            y[k] += vc[0] * v;
+          }
+          dots[std::size_t(m - m0) * n + j] = dot;
+        }
+      }
+      for (int m = m0; m < m1; ++m) {
+        const double c = -2.0 * double(s[m][i]);
+        const double* d = &dots[std::size_t(m - m0) * n];
+        double* y = h[m];
+        const int rows = n - 1;
+#pragma omp simd
+        for (int j = 0; j < rows; ++j) y[j] += c * d[j];
+      }
     }
-    h[j] += c * upper;
   }
-
 
   int count_unstable(const T* s, const double* h) const {
     int bad = 0;
@@ -131,14 +178,21 @@ struct IsingDense {
   }
 
   void fill_tensor(const DegreeBlock<T>& blk) {
-    const std::size_t tri = triangle_size();
-    t = allocate_stream<T>(tri * n);
+    row_offset.resize(n);
+    std::size_t used = 0;
+    for (int j = 0; j < n; ++j) {
+      row_offset[j] = std::ptrdiff_t(used) - row_begin(j);
+      used += std::size_t(n - row_begin(j));
+    }
+    slice_size = (used + kVector - 1) / kVector * kVector;
+    t = allocate_stream<T>(slice_size * n);
     const auto start = row_starts(blk.layout);
     const T* v = blk.values.get();
-#pragma omp parallel for schedule(dynamic, 4) if (double(tri) * n > kMinParallelWork)
+#pragma omp parallel for schedule(dynamic, 4) if (double(slice_size) * n > kMinParallelWork)
     for (int i = 0; i < n; ++i)
-      for (int j = 0; j + 1 < n; ++j) {
-        T* row = t.get() + i * tri + triangle_row(j);  // row[k], k > j
+      for (int j = 0; j < n; ++j) {
+        T* row = t.get() + i * slice_size + triangle_row(j);  // row[k], k >= row_begin(j)
+        std::fill(row + row_begin(j), row + j + 1, T(0));
         if (j == i) {
           std::fill(row + j + 1, row + n, T(0));
           continue;
@@ -151,6 +205,7 @@ struct IsingDense {
         for (int k = std::max(b, j) + 1; k < n; ++k) row[k] = v[start[std::size_t(a) * n + b] + k];
       }
   }
+
 };
 
 enum class IsingMethod { Greedy, Random };

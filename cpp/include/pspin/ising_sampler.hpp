@@ -5,21 +5,22 @@
 // sweep t is Philox at counter (i/4, s, t): independent of threads, of how a
 // run is cut into calls and of which slots are swept together. A flip costs
 // O(n) (degree 2) or O(n^2) (degree 3) field updates from the dense couplings;
-// a rejected attempt costs O(1).
+// a rejected attempt costs one comparison (flip_thresholds.hpp).
 #pragma once
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
 
 #include "pspin/fields.hpp"
+#include "pspin/flip_thresholds.hpp"
+#include "pspin/simd.hpp"
 #include "pspin/ising_descent.hpp"
 #include "pspin/tempering.hpp"
 
 namespace pspin {
-
-enum class IsingUpdate { Metropolis, HeatBath };
 
 template <class T>
 class IsingSampler {
@@ -69,18 +70,29 @@ class IsingSampler {
     // Incremental energies drift by rounding; recompute them at sweep indices
     // fixed in advance, so a resumed run refreshes exactly where an unbroken one does.
     if (sweep > 0 && sweep % kRefreshEvery == 0) refresh(first, count);
-    std::vector<Philox4x32Counter> draws(count);
-    std::vector<int> flipping;
-    flipping.reserve(count);
-    for (int i = 0; i < n_; ++i) {
-      flipping.clear();
-      for (int a = 0; a < count; ++a) {
-        const int slot = first + a;
-        if ((i & 3) == 0)
-          draws[a] = philox4x32_10(philox_counter(std::uint32_t(i >> 2), std::uint32_t(slot), sweep, RandomPurpose::IsingSweep), key_);
-        if (accept(slot, i, beta_of_slot[a], uniform32(draws[a][i & 3]))) flipping.push_back(slot);
+    // Sweeps of different ladders run concurrently: scratch is per thread.
+    thread_local Scratch scratch;
+    scratch.resize(count);
+    const auto ctr = philox_counter(0, 0, sweep, RandomPurpose::IsingSweep);
+    for (int i0 = 0; i0 < n_; i0 += kBlock) {
+      const Block block{i0, std::min(kBlock, n_ - i0)};
+      for (int a = 0; a < count; ++a)
+        fill_flip_thresholds<kBlock>(key_, std::uint32_t(first + a), ctr[2], ctr[3], i0, block.len, update_,
+                                     0.5 / beta_of_slot[a], &scratch.thresholds[std::size_t(a) * kBlock]);
+      std::fill(scratch.deferred.begin(), scratch.deferred.end(), 0);
+      if (count == 1) {
+        sweep_block_alone(first, block, scratch);
+      } else {
+        for (int i = i0; i < i0 + block.len; ++i) {
+          int m = 0;
+          for (int a = 0; a < count; ++a) {
+            const std::size_t k = at(first + a, i);
+            if (double(s_[k]) * h_[k] < scratch.thresholds[std::size_t(a) * kBlock + (i - i0)]) scratch.flipping[m++] = a;
+          }
+          if (m > 0) flip_all(i, first, scratch.flipping.data(), m, block, scratch);
+        }
       }
-      if (!flipping.empty()) flip_all(i, flipping);
+      apply_deferred(first, count, block, scratch);
     }
   }
 
@@ -92,26 +104,116 @@ class IsingSampler {
   }
 
  private:
-  bool accept(int slot, int i, double beta, double r) const {
-    const double x = beta * 2.0 * double(s_[std::size_t(slot) * n_ + i]) * h_[std::size_t(slot) * n_ + i];
-    // Beyond kFar, exp(-x) < 2^-32: only r == 0 can accept, so exp is not
-    // needed (the outcome is exactly what the full test gives).
-    constexpr double kFar = 22.2;
-    if (update_ == IsingUpdate::Metropolis) return x <= 0.0 || (x > kFar ? r == 0.0 : r < std::exp(-x));
-    return x > kFar ? r == 0.0 : r * (1.0 + std::exp(x)) < 1.0;  // heat bath: 1 / (1 + e^x)
+  // Sites are swept in blocks of kBlock. A degree-2 flip updates the fields of
+  // its own block at once and defers the rest of W[i, :] to the end of the
+  // block: the fields of later blocks are not read before then, and one pass
+  // over a configuration's fields then takes all of the block's flips.
+  static constexpr int kBlock = 64;
+  struct Block {
+    int first, len;
+  };
+  struct Scratch {
+    std::vector<double> thresholds;  // slots x kBlock: t / (2 beta), flip_thresholds.hpp
+    std::vector<int> flipping;       // slots (offsets from the first) flipping the current site
+    std::vector<int> deferred;       // per slot: flips of this block not yet applied beyond it
+    std::vector<int> deferred_site;  // slots x kBlock
+    std::vector<double> deferred_factor;
+    std::vector<const T*> states;  // of the slots flipping the current site
+    std::vector<double*> fields;
+    void resize(int slots) {
+      states.resize(slots);
+      fields.resize(slots);
+      thresholds.resize(std::size_t(slots) * kBlock);
+      flipping.resize(slots);
+      deferred.resize(slots);
+      deferred_site.resize(std::size_t(slots) * kBlock);
+      deferred_factor.resize(std::size_t(slots) * kBlock);
+    }
+  };
+
+  // One configuration: jump from one accepted flip to the next, testing eight
+  // sites per step (a flip changes the fields, so the test resumes after it).
+  void sweep_block_alone(int slot, const Block& block, Scratch& scratch) {
+    const T* s = state(slot);
+    const double* h = &h_[at(slot, 0)];
+    const double* t = scratch.thresholds.data() - block.first;
+    const int end = block.first + block.len;
+    const int self = 0;
+    for (int i = block.first;; ++i) {
+      for (; i + 8 <= end; i += 8) {
+        unsigned mask = 0;
+        for (int j = 0; j < 8; ++j) mask |= unsigned(double(s[i + j]) * h[i + j] < t[i + j]) << j;
+        if (mask != 0) {
+          i += __builtin_ctz(mask);
+          break;
+        }
+      }
+      while (i < end && !(double(s[i]) * h[i] < t[i])) ++i;
+      if (i >= end) return;
+      flip_all(i, slot, &self, 1, block, scratch);
+    }
   }
 
-  // Flips spin i in every listed slot, updating energies and fields. Per slot the
-  // arithmetic is that of IsingDense::add_flip, in the same order, whatever the list.
-  void flip_all(int i, const std::vector<int>& slots) {
-    for (int slot : slots) e_[slot] += 2.0 * double(s_[std::size_t(slot) * n_ + i]) * h_[std::size_t(slot) * n_ + i];
-    if (dense_.has2())
-      for (int slot : slots) dense_.add_flip2(i, &s_[std::size_t(slot) * n_], &h_[std::size_t(slot) * n_]);
-    if (dense_.has3())
-      for (int j = 0; j + 1 < n_; ++j)
-        for (int slot : slots) dense_.add_flip3_row(i, j, &s_[std::size_t(slot) * n_], &h_[std::size_t(slot) * n_]);
-    for (int slot : slots) s_[std::size_t(slot) * n_ + i] = -s_[std::size_t(slot) * n_ + i];
+  // Flips spin i in slots first + offsets[0..count): energies, the fields of the
+  // block (degree 2) and of every site (degree 3, lockstep so that each row of
+  // the slice is read once for all of them).
+  void flip_all(int i, int first, const int* offsets, int count, const Block& block, Scratch& scratch) {
+    for (int m = 0; m < count; ++m) {
+      const int a = offsets[m], slot = first + a;
+      const double sign = double(s_[at(slot, i)]);
+      e_[slot] += 2.0 * sign * h_[at(slot, i)];
+      if (!dense_.has2()) continue;
+      const double c = -2.0 * sign;
+      dense_.add_flip2_columns(i, c, block.first, block.first + block.len, &h_[at(slot, 0)]);
+      const std::size_t d = std::size_t(a) * kBlock + scratch.deferred[a]++;
+      scratch.deferred_site[d] = i;
+      scratch.deferred_factor[d] = c;
+    }
+    if (dense_.has3()) {
+      for (int m = 0; m < count; ++m) {
+        scratch.states[m] = &s_[at(first + offsets[m], 0)];
+        scratch.fields[m] = &h_[at(first + offsets[m], 0)];
+      }
+      dense_.add_flip3(i, count, scratch.states.data(), scratch.fields.data());
+    }
+    for (int m = 0; m < count; ++m) s_[at(first + offsets[m], i)] = -s_[at(first + offsets[m], i)];
   }
+
+  // The block's deferred degree-2 updates, 64 columns at a time: that chunk of
+  // the block's rows of W stays in L1 while each slot adds all its flips to
+  // its fields, held in registers. Per column the additions come in flip
+  // order, as flipping one at a time would make them.
+  void apply_deferred(int first, int count, const Block& block, const Scratch& scratch) {
+    if (!dense_.has2()) return;
+    using V = typename Simd<double>::vec;
+    using UV = typename Simd<double>::uvec;
+    constexpr int kWidth = Simd<double>::width, kVecs = kBlock / kWidth;
+    for (int j0 = 0; j0 < n_; j0 += kBlock) {
+      if (j0 == block.first) continue;  // the block's own columns are up to date
+      const int width = std::min(kBlock, n_ - j0);
+      for (int a = 0; a < count; ++a) {
+        const int k = scratch.deferred[a];
+        const int* sites = &scratch.deferred_site[std::size_t(a) * kBlock];
+        const double* factors = &scratch.deferred_factor[std::size_t(a) * kBlock];
+        double* h = &h_[at(first + a, j0)];
+        if (k == 0) continue;
+        if (width < kBlock) {
+          for (int r = 0; r < k; ++r) dense_.add_flip2_columns(sites[r], factors[r], j0, j0 + width, h - j0);
+          continue;
+        }
+        V acc[kVecs];
+        for (int q = 0; q < kVecs; ++q) acc[q] = *reinterpret_cast<const UV*>(h + q * kWidth);
+        for (int r = 0; r < k; ++r) {
+          const T* row = dense_.w.get() + std::size_t(sites[r]) * n_ + j0;
+          const V c = V{} + factors[r];
+          for (int q = 0; q < kVecs; ++q) acc[q] += c * simd_as_doubles(row + q * kWidth);
+        }
+        for (int q = 0; q < kVecs; ++q) *reinterpret_cast<UV*>(h + q * kWidth) = acc[q];
+      }
+    }
+  }
+
+  std::size_t at(int slot, int i) const { return std::size_t(slot) * n_ + i; }
 
   const Couplings<T>& C_;
   IsingDense<T> dense_;

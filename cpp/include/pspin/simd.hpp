@@ -22,4 +22,11 @@ struct Simd<float> {
   static constexpr int width = 16;
 };
 
+// Eight consecutive values (unaligned) widened to one vector of doubles.
+inline Simd<double>::vec simd_as_doubles(const double* x) { return *reinterpret_cast<const Simd<double>::uvec*>(x); }
+inline Simd<double>::vec simd_as_doubles(const float* x) {
+  typedef float f8 __attribute__((vector_size(32), aligned(4)));
+  return __builtin_convertvector(*reinterpret_cast<const f8*>(x), Simd<double>::vec);
+}
+
 }  // namespace pspin

@@ -18,6 +18,7 @@
 //   void sweep_slots(int first, int count, const double* beta, std::uint64_t sweep);
 // for samplers whose slots are independent (then each ladder runs on its own thread).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -56,6 +57,10 @@ struct TemperingStats {
 template <class Sampler>
 class Tempering {
  public:
+  // Runs swept in lockstep by anneal(): enough to share each coupling row,
+  // few enough that their fields stay in L2.
+  static constexpr int kAnnealGroup = 64;
+
   Tempering(Sampler& sampler, std::vector<double> betas, int ladders, std::uint64_t seed)
       : S_(sampler), betas_(std::move(betas)), R_(int(betas_.size())), K_(ladders), key_(philox_key(seed)) {
     if (R_ < 1 || K_ < 1 || S_.slots() != R_ * K_) throw std::invalid_argument("slots must equal temperatures x ladders");
@@ -208,16 +213,24 @@ class Tempering {
       for (int i = 0; i < n; ++i) best_state[std::size_t(slot) * n + i] = double(x[i]);
     };
     if constexpr (has_ladder_sweeps<Sampler>::value) {
+      // Every run follows the same schedule, so groups of runs sweep in lockstep
+      // (one load of a coupling row serves each run that flips that spin) and
+      // groups go to threads. Grouping changes no run's trajectory.
       const double work = double(steps) * sweeps_per_step * K_ * n;
-#pragma omp parallel for schedule(dynamic, 1) if (K_ > 1 && work > kMinParallelWork)
-      for (int k = 0; k < K_; ++k)
+      const int group = std::clamp((K_ + max_threads() - 1) / max_threads(), 1, kAnnealGroup);
+      const int groups = (K_ + group - 1) / group;
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kMinParallelWork)
+      for (int g = 0; g < groups; ++g) {
+        const int first = g * group, count = std::min(group, K_ - first);
         for (int step = 0; step < steps; ++step) {
+          const std::vector<double> beta(count, schedule[step]);
           for (int t = 0; t < sweeps_per_step; ++t) {
-            S_.sweep_slots(k, 1, &schedule[step], start + std::uint64_t(step) * sweeps_per_step + t);
-            keep_best(k);
+            S_.sweep_slots(first, count, beta.data(), start + std::uint64_t(step) * sweeps_per_step + t);
+            for (int k = first; k < first + count; ++k) keep_best(k);
           }
-          trace[std::size_t(step) * K_ + k] = S_.energy(k);
+          for (int k = first; k < first + count; ++k) trace[std::size_t(step) * K_ + k] = S_.energy(k);
         }
+      }
     } else {
       std::vector<double> beta_of_slot(K_);
       for (int step = 0; step < steps; ++step) {
