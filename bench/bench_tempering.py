@@ -14,6 +14,13 @@ Two workloads, one thread each, ratios measured in the same run:
   OpenJij's ``sample_hubo`` (dict of 341,376 terms, ``temperature_schedule='LINEAR'``,
   ``num_threads=1``).
 
+Both workloads also run ``pspin.anneal(runs=64)``: 64 independent reads of the same schedule,
+swept in lockstep so that one load of a coupling row (slice) serves every read that flips that
+spin, the way users run many reads of simulated annealing. Its attempts count every read
+(n x 64 per sweep). The peers do their reads one after the other (OpenJij's SASampler with
+8 reads is timed as a check that its rate per read does not change), so the per-core
+comparison is the same work: the same schedule, the same number of sweeps per read.
+
 Per-sweep cost by the difference method of shared/reference/perf.md section 5: every sampler
 runs S1 and S2 sweeps (the schedule stretched to the number of sweeps), per sweep =
 (t(S2) - t(S1)) / (S2 - S1), which removes the fixed per-call cost (model conversion, setup);
@@ -66,6 +73,10 @@ from foreign_load import ForeignLoad, contaminated
 BETA_MIN, BETA_MAX = 0.1, 5.0
 SK_N, P3_N = 1024, 128
 SK_TARGET, P3_TARGET = 3.0, 100.0
+# Runs annealed together by pspin.anneal(runs=...): one coupling row serves every
+# run that flips that spin (the peers do reads one after another, so their rate
+# per read and per core does not change with the number of reads).
+LOCKSTEP_RUNS = 64
 # perf.md section 5 (1 thread, idle machine): spin-flip attempts per second.
 QUOTED = {
     ("sk", "dwave-samplers"): 2.0e6,
@@ -150,10 +161,13 @@ def pspin_engine(dtype: str) -> Runner:
     return run
 
 
-def pspin_anneal(problem: Problem, sweeps: int, seed: int) -> float:
-    with pspin.threads(1):
-        res = pspin.anneal(problem.models["f64"], 1.0 / betas(sweeps, problem.schedule), runs=1, seed=seed)
-    return float(res.energy_trace[-1, 0])
+def pspin_anneal(dtype: str, runs: int) -> Runner:
+    def run(problem: Problem, sweeps: int, seed: int) -> float:
+        with pspin.threads(1):
+            res = pspin.anneal(problem.models[dtype], 1.0 / betas(sweeps, problem.schedule), runs=runs, seed=seed)
+        return float(np.mean(res.energy_trace[-1]))
+
+    return run
 
 
 def dwave_sa(problem: Problem, sweeps: int, seed: int) -> float:
@@ -166,14 +180,14 @@ def dwave_sa(problem: Problem, sweeps: int, seed: int) -> float:
     return float(ss.first.energy) / problem.n
 
 
-def openjij_sa(sparse: bool) -> Runner:
+def openjij_sa(sparse: bool, reads: int = 1) -> Runner:
     def run(problem: Problem, sweeps: int, seed: int) -> float:
         import openjij as oj
 
         schedule = [[float(b), 1] for b in betas(sweeps, problem.schedule)]
-        res = oj.SASampler().sample_ising({}, problem.peer_terms, schedule=schedule, num_reads=1,
+        res = oj.SASampler().sample_ising({}, problem.peer_terms, schedule=schedule, num_reads=reads,
                                           sparse=sparse, seed=seed)
-        return float(res.first.energy) / problem.n
+        return float(np.mean(res.record.energy)) / problem.n
 
     return run
 
@@ -210,6 +224,7 @@ class Sampler:
     peer: str | None  # None for pspin, else the peer's name
     run: Runner
     sweeps: tuple[int, int]  # S1, S2
+    reads: int = 1  # independent runs per call (attempts per sweep = n x reads)
 
 
 def samplers(workload: str, quick: bool) -> list[Sampler]:
@@ -221,17 +236,27 @@ def samplers(workload: str, quick: bool) -> list[Sampler]:
         out += [
             Sampler("pspin_f64", "pspin engine, f64", None, pspin_engine("f64"), fast),
             Sampler("pspin_f32", "pspin engine, f32", None, pspin_engine("f32"), fast),
-            Sampler("pspin_anneal", "pspin.anneal (public), f64", None, pspin_anneal, fast),
+            Sampler("pspin_anneal", "pspin.anneal (public), f64", None, pspin_anneal("f64", 1), fast),
+            Sampler("pspin_anneal_64", f"pspin.anneal, {LOCKSTEP_RUNS} runs in lockstep, f64", None,
+                    pspin_anneal("f64", LOCKSTEP_RUNS), (30, 230) if quick else (100, 700), LOCKSTEP_RUNS),
+            Sampler("pspin_anneal_64_f32", f"pspin.anneal, {LOCKSTEP_RUNS} runs in lockstep, f32", None,
+                    pspin_anneal("f32", LOCKSTEP_RUNS), (30, 230) if quick else (100, 700), LOCKSTEP_RUNS),
         ]
         if available("dwave-samplers", "dwave.samplers"):
             out.append(Sampler("dwave", "dwave-samplers SA", "dwave-samplers", dwave_sa, slow))
         if available("openjij", "openjij"):
             out.append(Sampler("openjij_dense", "OpenJij SA, sparse=False", "openjij", openjij_sa(False), dense))
+            out.append(Sampler("openjij_dense_8", "OpenJij SA, sparse=False, 8 reads", "openjij",
+                               openjij_sa(False, 8), (dense[0] // 4, dense[1] // 4), 8))
             out.append(Sampler("openjij_sparse", "OpenJij SA, sparse=True", "openjij", openjij_sa(True), slow))
     else:  # "p3" (linear) and "p3geo" (geometric, OpenJij's default, as in perf.md)
         out += [
             Sampler("pspin_f64", "pspin engine, f64", None, pspin_engine("f64"), (300, 1500) if quick else (500, 4500)),
             Sampler("pspin_f32", "pspin engine, f32", None, pspin_engine("f32"), (300, 1500) if quick else (500, 4500)),
+            Sampler("pspin_anneal_64", f"pspin.anneal, {LOCKSTEP_RUNS} runs in lockstep, f64", None,
+                    pspin_anneal("f64", LOCKSTEP_RUNS), (20, 120) if quick else (50, 350), LOCKSTEP_RUNS),
+            Sampler("pspin_anneal_64_f32", f"pspin.anneal, {LOCKSTEP_RUNS} runs in lockstep, f32", None,
+                    pspin_anneal("f32", LOCKSTEP_RUNS), (20, 120) if quick else (50, 350), LOCKSTEP_RUNS),
         ]
         if available("openjij", "openjij"):
             out.append(Sampler("openjij_hubo", "OpenJij sample_hubo", "openjij", openjij_hubo,
@@ -266,6 +291,7 @@ class Measured:
     foreign_max: float
     own_cpus: float
     contaminated: bool
+    reads: int = 1
 
 
 def time_once(fn: Runner, problem: Problem, sweeps: int, seed: int, timing: Timing) -> None:
@@ -300,9 +326,9 @@ def measure(workload: str, problem: Problem, items: list[Sampler], rounds: int, 
         out.append(Measured(
             workload=workload, key=s.key, label=s.label, peer=s.peer, n=problem.n, s1=s.sweeps[0], s2=s.sweeps[1],
             t1=t1, t2=t2, per_sweep_s=per, fixed_s=fixed if per > 0 else t1,
-            attempts_per_s=problem.n / per if per > 0 else float("nan"),
+            attempts_per_s=problem.n * s.reads / per if per > 0 else float("nan"),
             energy_per_spin=float(np.median(b.energy)), foreign_max=foreign,
-            own_cpus=float(np.median(b.own)), contaminated=contaminated(foreign, 1),
+            own_cpus=float(np.median(b.own)), contaminated=contaminated(foreign, 1), reads=s.reads,
         ))
     return out
 
@@ -322,12 +348,12 @@ def table(results: list[Measured], foreign_idle: float) -> tuple[str, list[dict[
         if not rows:
             continue
         kind = WORKLOADS[workload][2]
-        lines += [f"### {title}: beta {kind} {BETA_MIN} -> {BETA_MAX}, one sweep per beta, 1 read, 1 thread", "",
-                  "| sampler | S1 / S2 sweeps | t(S1) s | t(S2) s | sweeps/s | spin-flip attempts/s | fixed cost per call | final E/n | own CPUs | foreign CPUs (max) |",
+        lines += [f"### {title}: beta {kind} {BETA_MIN} -> {BETA_MAX}, one sweep per beta, 1 thread", "",
+                  "| sampler | S1 / S2 sweeps (per read) | t(S1) s | t(S2) s | sweeps/s (all reads) | spin-flip attempts/s | fixed cost per call | final E/n | own CPUs | foreign CPUs (max) |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for m in rows:
             flag = " (contaminated)" if m.contaminated else ""
-            sweeps_s = f"{1 / m.per_sweep_s:,.0f}" if m.per_sweep_s > 0 else "n/a (t(S2) <= t(S1): fixed-cost noise)"
+            sweeps_s = f"{m.reads / m.per_sweep_s:,.0f}" if m.per_sweep_s > 0 else "n/a (t(S2) <= t(S1): fixed-cost noise)"
             lines.append(
                 f"| {m.label} | {m.s1} / {m.s2} | {m.t1:.3f} | {m.t2:.3f} | {sweeps_s} | "
                 f"{fmt_rate(m.attempts_per_s)} | {m.fixed_s * 1e3:.1f} ms | {m.energy_per_spin:.4f} | {m.own_cpus:.2f} | "

@@ -12,6 +12,7 @@
 #include <memory>
 #include <numeric>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "pspin/couplings.hpp"
@@ -88,50 +89,79 @@ struct IsingDense {
   // fields h[m]): -2 s_i T_i s with T_i = U + U^T (U its upper triangle), so row j
   // of U adds its dot product with s to h_j and scatters s_j U[j, :] into h_k,
   // k > j. Each coupling is read once from memory for all configurations, in
-  // groups whose states and fields stay in L1 while the rows pass by. The dot
-  // products go to h only after the last row: h_j receives nothing after row j,
-  // so the sum is the same, and no row's vector load of h waits on a scalar store.
+  // groups whose states and fields stay in L1 while the rows pass by; rows go
+  // four at a time (same first column), sharing each load and store of s and h.
+  // The dot products go to h after the last row: h_j receives nothing after
+  // row j, so the sum is the same.
   void add_flip3(int i, int count, const T* const* s, double* const* h) const {
+    const T* slice = t.get() + std::size_t(i) * slice_size;
+    if constexpr (std::is_same_v<T, double>) {
+      add_flip3_from(slice, i, count, s, h);
+    } else {
+      // Widen the slice once rather than every row once per configuration.
+      if (count == 1) return add_flip3_from(slice, i, count, s, h);
+      thread_local std::vector<double> wide;
+      wide.resize(slice_size);
+#pragma omp simd
+      for (std::size_t q = 0; q < slice_size; ++q) wide[q] = double(slice[q]);
+      add_flip3_from(wide.data(), i, count, s, h);
+    }
+  }
+
+ private:
+  template <class R>
+  void add_flip3_from(const R* slice, int i, int count, const T* const* s, double* const* h) const {
     using V = typename Simd<double>::vec;
     using UV = typename Simd<double>::uvec;
+    constexpr int kRows = 4;
     constexpr std::size_t kL1Budget = 24 * 1024;
     const int group = std::max(1, int(kL1Budget / (std::size_t(n) * (sizeof(T) + 2 * sizeof(double)))));
     thread_local std::vector<double> dots;
+    thread_local std::vector<R> zeros;
     dots.resize(std::size_t(std::min(group, count)) * n);
-    const T* slice = t.get() + std::size_t(i) * slice_size;
+    zeros.assign(std::size_t(n), R(0));
     const int vec_end = n - n % kVector;
     for (int m0 = 0; m0 < count; m0 += group) {
       const int m1 = std::min(count, m0 + group);
-      for (int j = 0; j + 1 < n; ++j) {
-        const T* row = slice + triangle_row(j);
+      for (int j0 = 0; j0 + 1 < n;) {
+        const int begin = row_begin(j0);
+        const int rows = std::min({kRows, n - 1 - j0, begin + kVector - 1 - j0});  // same row_begin
+        const R* row[kRows];
+        for (int r = 0; r < kRows; ++r) row[r] = r < rows ? slice + triangle_row(j0 + r) : zeros.data();
         for (int m = m0; m < m1; ++m) {
           const T* x = s[m];
           double* y = h[m];
-          const V vc = V{} + -2.0 * double(x[i]) * double(x[j]);
-          V acc0 = V{}, acc1 = V{};
-          int k = row_begin(j);
-          for (; k + 2 * kVector <= vec_end; k += 2 * kVector) {
-            const V w0 = simd_as_doubles(row + k), w1 = simd_as_doubles(row + k + kVector);
-            acc0 += w0 * simd_as_doubles(x + k);
-            acc1 += w1 * simd_as_doubles(x + k + kVector);
-            *reinterpret_cast<UV*>(y + k) = *reinterpret_cast<const UV*>(y + k) + vc * w0;
-            *reinterpret_cast<UV*>(y + k + kVector) = *reinterpret_cast<const UV*>(y + k + kVector) + vc * w1;
+          const double c = -2.0 * double(x[i]);
+          V vc[kRows], acc[kRows];
+          for (int r = 0; r < kRows; ++r) {
+            vc[r] = V{} + (r < rows ? c * double(x[j0 + r]) : 0.0);
+            acc[r] = V{};
           }
-          if (k < vec_end) {
-            const V w0 = simd_as_doubles(row + k);
-            acc0 += w0 * simd_as_doubles(x + k);
-            *reinterpret_cast<UV*>(y + k) = *reinterpret_cast<const UV*>(y + k) + vc * w0;
-            k += kVector;
+          int k = begin;
+          for (; k < vec_end; k += kVector) {
+            const V xv = simd_as_doubles(x + k);
+            V yv = *reinterpret_cast<const UV*>(y + k);
+            for (int r = 0; r < kRows; ++r) {
+              const V w = simd_as_doubles(row[r] + k);
+              acc[r] += w * xv;
+              yv += vc[r] * w;
+            }
+            *reinterpret_cast<UV*>(y + k) = yv;
           }
-          const V a = acc0 + acc1;
-          double dot = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
-          for (k = std::max(k, j + 1); k < n; ++k) {
-            const double v = double(row[k]);
-            dot += v * double(x[k]);
-            y[k] += vc[0] * v;
+          double dot[kRows];
+          for (int r = 0; r < kRows; ++r) {
+            const V a = acc[r];
+            dot[r] = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
           }
-          dots[std::size_t(m - m0) * n + j] = dot;
+          for (; k < n; ++k)
+            for (int r = 0; r < kRows; ++r) {
+              const double v = double(row[r][k]);
+              dot[r] += v * double(x[k]);
+              y[k] += vc[r][0] * v;
+            }
+          for (int r = 0; r < rows; ++r) dots[std::size_t(m - m0) * n + j0 + r] = dot[r];
         }
+        j0 += rows;
       }
       for (int m = m0; m < m1; ++m) {
         const double c = -2.0 * double(s[m][i]);
@@ -144,6 +174,7 @@ struct IsingDense {
     }
   }
 
+ public:
   int count_unstable(const T* s, const double* h) const {
     int bad = 0;
     for (int i = 0; i < n; ++i) bad += double(s[i]) * h[i] < 0.0;

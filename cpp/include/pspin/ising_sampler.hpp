@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "pspin/fields.hpp"
@@ -185,12 +186,27 @@ class IsingSampler {
   // order, as flipping one at a time would make them.
   void apply_deferred(int first, int count, const Block& block, const Scratch& scratch) {
     if (!dense_.has2()) return;
-    using V = typename Simd<double>::vec;
-    using UV = typename Simd<double>::uvec;
-    constexpr int kWidth = Simd<double>::width, kVecs = kBlock / kWidth;
+    // Single-precision rows are widened once per chunk for all slots, not once per slot.
+    constexpr bool kWiden = !std::is_same_v<T, double>;
+    thread_local std::vector<double> wide;
+    std::uint64_t used = 0;  // bit r: row block.first + r is needed
+    if (kWiden && count > 1) {
+      wide.resize(std::size_t(kBlock) * kBlock);
+      for (int a = 0; a < count; ++a)
+        for (int r = 0; r < scratch.deferred[a]; ++r)
+          used |= std::uint64_t(1) << (scratch.deferred_site[std::size_t(a) * kBlock + r] - block.first);
+    }
     for (int j0 = 0; j0 < n_; j0 += kBlock) {
       if (j0 == block.first) continue;  // the block's own columns are up to date
       const int width = std::min(kBlock, n_ - j0);
+      if (used != 0 && width == kBlock)
+        for (int r = 0; r < block.len; ++r) {
+          if (!((used >> r) & 1)) continue;
+          const T* row = dense_.w.get() + std::size_t(block.first + r) * n_ + j0;
+          double* dst = &wide[std::size_t(r) * kBlock];
+#pragma omp simd
+          for (int q = 0; q < kBlock; ++q) dst[q] = double(row[q]);
+        }
       for (int a = 0; a < count; ++a) {
         const int k = scratch.deferred[a];
         const int* sites = &scratch.deferred_site[std::size_t(a) * kBlock];
@@ -199,19 +215,33 @@ class IsingSampler {
         if (k == 0) continue;
         if (width < kBlock) {
           for (int r = 0; r < k; ++r) dense_.add_flip2_columns(sites[r], factors[r], j0, j0 + width, h - j0);
-          continue;
+        } else if (used != 0) {
+          add_rows_to_chunk(wide.data(), block.first, kBlock, sites, factors, k, h);
+        } else {
+          add_rows_to_chunk(dense_.w.get() + j0, 0, std::size_t(n_), sites, factors, k, h);
         }
-        V acc[kVecs];
-        for (int q = 0; q < kVecs; ++q) acc[q] = *reinterpret_cast<const UV*>(h + q * kWidth);
-        for (int r = 0; r < k; ++r) {
-          const T* row = dense_.w.get() + std::size_t(sites[r]) * n_ + j0;
-          const V c = V{} + factors[r];
-          for (int q = 0; q < kVecs; ++q) acc[q] += c * simd_as_doubles(row + q * kWidth);
-        }
-        for (int q = 0; q < kVecs; ++q) *reinterpret_cast<UV*>(h + q * kWidth) = acc[q];
       }
     }
   }
+
+  // h[0, kBlock) += sum_r factors[r] rows[(sites[r] - first_site) * stride + (0, kBlock)],
+  // held in registers, the rows added in order.
+  template <class R>
+  static void add_rows_to_chunk(const R* rows, int first_site, std::size_t stride, const int* sites, const double* factors, int k,
+                                double* h) {
+    using V = typename Simd<double>::vec;
+    using UV = typename Simd<double>::uvec;
+    constexpr int kWidth = Simd<double>::width, kVecs = kBlock / kWidth;
+    V acc[kVecs];
+    for (int q = 0; q < kVecs; ++q) acc[q] = *reinterpret_cast<const UV*>(h + q * kWidth);
+    for (int r = 0; r < k; ++r) {
+      const R* row = rows + std::size_t(sites[r] - first_site) * stride;
+      const V c = V{} + factors[r];
+      for (int q = 0; q < kVecs; ++q) acc[q] += c * simd_as_doubles(row + q * kWidth);
+    }
+    for (int q = 0; q < kVecs; ++q) *reinterpret_cast<UV*>(h + q * kWidth) = acc[q];
+  }
+
 
   std::size_t at(int slot, int i) const { return std::size_t(slot) * n_ + i; }
 
