@@ -1,6 +1,7 @@
 // Parallel tempering engines. Arguments are validated in python/pspin/sampling/;
 // run() releases the GIL and is called in chunks, between which Python shows
 // progress, writes checkpoints and answers Ctrl-C.
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -198,7 +199,32 @@ void bind_spherical_pairs(py::module_& m, const char* name) {
 
 }  // namespace
 
+// Largest |single - double precision threshold| over the given draws (x = 0,
+// where both are +inf, skipped), per update rule: the bracket of
+// flip_thresholds.hpp must contain this error with room to spare.
+py::tuple flip_threshold_errors(py::array_t<std::uint32_t, py::array::c_style | py::array::forcecast> words) {
+  const auto* x = words.data();
+  const auto count = words.size();
+  double metropolis = 0.0, heat_bath = 0.0;
+  {
+    py::gil_scoped_release release;
+    for (py::ssize_t k = 0; k < count; ++k) {
+      if (x[k] == 0) continue;
+      using pspin::IsingUpdate;
+      metropolis = std::max(metropolis, std::fabs(pspin::flip_threshold_single<IsingUpdate::Metropolis>(x[k]) -
+                                                  pspin::flip_threshold<IsingUpdate::Metropolis>(x[k])));
+      heat_bath = std::max(heat_bath, std::fabs(pspin::flip_threshold_single<IsingUpdate::HeatBath>(x[k]) -
+                                                pspin::flip_threshold<IsingUpdate::HeatBath>(x[k])));
+    }
+  }
+  return py::make_tuple(metropolis, heat_bath);
+}
+
 void bind_sampling(py::module_& m) {
+  m.def("_flip_threshold_errors", &flip_threshold_errors, py::arg("words"),
+        "Largest error of the single-precision flip thresholds over the given 32-bit draws "
+        "(Metropolis, heat bath).");
+  m.attr("_flip_threshold_bracket") = pspin::kThresholdBracket;
   bind_ising<double>(m, "IsingTemperingF64");
   bind_ising<float>(m, "IsingTemperingF32");
   bind_spherical<double>(m, "SphericalTemperingF64");

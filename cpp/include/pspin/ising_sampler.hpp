@@ -51,7 +51,7 @@ class IsingSampler {
   // Everything besides the states that a bit-identical resume needs: the
   // cached fields (slots x n) and energies (slots).
   std::vector<double> save_aux() const {
-    std::vector<double> aux(h_);
+    std::vector<double> aux(h_.begin(), h_.end());
     aux.insert(aux.end(), e_.begin(), e_.end());
     return aux;
   }
@@ -77,18 +77,27 @@ class IsingSampler {
     const auto ctr = philox_counter(0, 0, sweep, RandomPurpose::IsingSweep);
     for (int i0 = 0; i0 < n_; i0 += kBlock) {
       const Block block{i0, std::min(kBlock, n_ - i0)};
-      for (int a = 0; a < count; ++a)
-        fill_flip_thresholds<kBlock>(key_, std::uint32_t(first + a), ctr[2], ctr[3], i0, block.len, update_,
-                                     0.5 / beta_of_slot[a], &scratch.thresholds[std::size_t(a) * kBlock]);
+      for (int a = 0; a < count; ++a) {
+        scratch.half_inverse_beta[a] = 0.5 / beta_of_slot[a];
+        const std::size_t at_a = std::size_t(a) * kBlock;
+        fill_flip_brackets<kBlock>(key_, std::uint32_t(first + a), ctr[2], ctr[3], i0, block.len, update_,
+                                   scratch.half_inverse_beta[a], &scratch.lower[at_a], &scratch.upper[at_a],
+                                   &scratch.words[at_a]);
+      }
       std::fill(scratch.deferred.begin(), scratch.deferred.end(), 0);
-      if (count == 1) {
-        sweep_block_alone(first, block, scratch);
+      if (count == 1 || !dense_.has3()) {
+        // Without degree 3 a flip touches only its own block's fields at once
+        // (W[block, block] stays in L1), so each slot scans the block alone.
+        for (int a = 0; a < count; ++a) sweep_block_alone(first, a, block, scratch);
       } else {
         for (int i = i0; i < i0 + block.len; ++i) {
           int m = 0;
           for (int a = 0; a < count; ++a) {
-            const std::size_t k = at(first + a, i);
-            if (double(s_[k]) * h_[k] < scratch.thresholds[std::size_t(a) * kBlock + (i - i0)]) scratch.flipping[m++] = a;
+            const double sh = double(s_[at(first + a, i)]) * h_[at(first + a, i)];
+            const std::size_t d = std::size_t(a) * kBlock + (i - i0);
+            if (sh < scratch.upper[d] &&
+                accept_flip_candidate(sh, scratch.lower[d], scratch.words[d], update_, scratch.half_inverse_beta[a]))
+              scratch.flipping[m++] = a;
           }
           if (m > 0) flip_all(i, first, scratch.flipping.data(), m, block, scratch);
         }
@@ -114,7 +123,9 @@ class IsingSampler {
     int first, len;
   };
   struct Scratch {
-    std::vector<double> thresholds;  // slots x kBlock: t / (2 beta), flip_thresholds.hpp
+    std::vector<double> lower, upper;  // slots x kBlock: bracket of t / (2 beta), flip_thresholds.hpp
+    std::vector<std::uint32_t> words;  // slots x kBlock: the draws
+    std::vector<double> half_inverse_beta;
     std::vector<int> flipping;       // slots (offsets from the first) flipping the current site
     std::vector<int> deferred;       // per slot: flips of this block not yet applied beyond it
     std::vector<int> deferred_site;  // slots x kBlock
@@ -124,7 +135,10 @@ class IsingSampler {
     void resize(int slots) {
       states.resize(slots);
       fields.resize(slots);
-      thresholds.resize(std::size_t(slots) * kBlock);
+      lower.resize(std::size_t(slots) * kBlock);
+      upper.resize(std::size_t(slots) * kBlock);
+      words.resize(std::size_t(slots) * kBlock);
+      half_inverse_beta.resize(slots);
       flipping.resize(slots);
       deferred.resize(slots);
       deferred_site.resize(std::size_t(slots) * kBlock);
@@ -132,28 +146,32 @@ class IsingSampler {
     }
   };
 
-  // One configuration: jump from one accepted flip to the next, testing eight
-  // sites per step (a flip changes the fields, so the test resumes after it).
-  void sweep_block_alone(int slot, const Block& block, Scratch& scratch) {
-    const T* s = state(slot);
-    const double* h = &h_[at(slot, 0)];
-    const double* t = scratch.thresholds.data() - block.first;
+  // One configuration (slot first + offset) through a block: jump from one
+  // accepted flip to the next, testing eight sites per step (a flip changes the
+  // fields, so the test resumes after it).
+  void sweep_block_alone(int first, int offset, const Block& block, Scratch& scratch) {
+    const T* s = state(first + offset);
+    const double* h = &h_[at(first + offset, 0)];
+    const std::size_t base = std::size_t(offset) * kBlock - block.first;
+    const double* upper = &scratch.upper[0] + base;
     const int end = block.first + block.len;
-    const int self = 0;
     for (int i = block.first;; ++i) {
       for (; i + 8 <= end; i += 8) {
         unsigned mask = 0;
-        for (int j = 0; j < 8; ++j) mask |= unsigned(double(s[i + j]) * h[i + j] < t[i + j]) << j;
+        for (int j = 0; j < 8; ++j) mask |= unsigned(double(s[i + j]) * h[i + j] < upper[i + j]) << j;
         if (mask != 0) {
           i += __builtin_ctz(mask);
           break;
         }
       }
-      while (i < end && !(double(s[i]) * h[i] < t[i])) ++i;
+      while (i < end && !(double(s[i]) * h[i] < upper[i])) ++i;
       if (i >= end) return;
-      flip_all(i, slot, &self, 1, block, scratch);
+      if (accept_flip_candidate(double(s[i]) * h[i], scratch.lower[base + i], scratch.words[base + i], update_,
+                                scratch.half_inverse_beta[offset]))
+        flip_all(i, first, &offset, 1, block, scratch);
     }
   }
+
 
   // Flips spin i in slots first + offsets[0..count): energies, the fields of the
   // block (degree 2) and of every site (degree 3, lockstep so that each row of
@@ -165,7 +183,8 @@ class IsingSampler {
       e_[slot] += 2.0 * sign * h_[at(slot, i)];
       if (!dense_.has2()) continue;
       const double c = -2.0 * sign;
-      dense_.add_flip2_columns(i, c, block.first, block.first + block.len, &h_[at(slot, 0)]);
+      if (block.len == kBlock) add_rows_to_chunk(dense_.w.get() + block.first, 0, std::size_t(n_), &i, &c, 1, &h_[at(slot, block.first)]);
+      else dense_.add_flip2_columns(i, c, block.first, block.first + block.len, &h_[at(slot, 0)]);
       const std::size_t d = std::size_t(a) * kBlock + scratch.deferred[a]++;
       scratch.deferred_site[d] = i;
       scratch.deferred_factor[d] = c;
@@ -250,8 +269,9 @@ class IsingSampler {
   int n_, slots_;
   Philox4x32Key key_;
   IsingUpdate update_;
-  std::vector<T> s_;
-  std::vector<double> h_, e_;
+  AlignedVector<T> s_;  // slots x n; rows start on cache lines when n is a multiple of 8
+  AlignedVector<double> h_;
+  std::vector<double> e_;
 };
 
 }  // namespace pspin

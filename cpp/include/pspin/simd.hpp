@@ -2,8 +2,30 @@
 // vector per batch chunk. Arrays of these stay in registers where plain arrays
 // of scalars were spilled to the stack.
 #pragma once
+#include <cstddef>
+#include <new>
+#include <vector>
 
 namespace pspin {
+
+// Allocator for vectors whose rows are read as whole 64-byte vectors: malloc's
+// 16-byte alignment would split every such load across two cache lines.
+template <class T>
+struct CacheAligned {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+  CacheAligned() = default;
+  template <class U>
+  CacheAligned(const CacheAligned<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlign); }
+  template <class U>
+  bool operator==(const CacheAligned<U>&) const noexcept { return true; }
+  template <class U>
+  bool operator!=(const CacheAligned<U>&) const noexcept { return false; }
+};
+template <class T>
+using AlignedVector = std::vector<T, CacheAligned<T>>;
 
 template <class T>
 struct Simd;
