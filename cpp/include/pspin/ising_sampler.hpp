@@ -246,7 +246,7 @@ class IsingSampler {
   // h[0, kBlock) += sum_r factors[r] rows[(sites[r] - first_site) * stride + (0, kBlock)],
   // held in registers, the rows added in order.
   template <class R>
-  static void add_rows_to_chunk(const R* rows, int first_site, std::size_t stride, const int* sites, const double* factors, int k,
+  __attribute__((always_inline)) static void add_rows_to_chunk(const R* rows, int first_site, std::size_t stride, const int* sites, const double* factors, int k,
                                 double* h) {
     using V = typename Simd<double>::vec;
     using UV = typename Simd<double>::uvec;
