@@ -37,7 +37,8 @@ def exact_averages(model: pspin.IsingPSpin, temperatures: np.ndarray) -> dict[st
     return {k: np.array(v) for k, v in out.items()}
 
 
-@pytest.mark.parametrize(("p", "update"), [(2, "metropolis"), (3, "heat_bath"), ({2: 0.6, 3: 0.8}, "metropolis")])
+@pytest.mark.parametrize(("p", "update"), [(2, "metropolis"), (3, "heat_bath"), ({2: 0.6, 3: 0.8}, "metropolis"),
+                                           (4, "metropolis"), ({2: 0.5, 4: 0.6, 5: 0.6}, "heat_bath")])
 def test_averages_match_exact_enumeration(p, update):
     model = pspin.IsingPSpin(12, p, seed=3)
     temps = np.array([0.5, 0.8, 1.2, 2.0])
@@ -351,3 +352,14 @@ def test_annealing_in_one_call_equals_sweep_by_sweep(model):
             best_e[better] = energies[0, 0][better]
     assert res.best_energies.tobytes() == best_e.tobytes()
     assert res.best_states.tobytes() == best_s.tobytes()
+
+
+@pytest.mark.parametrize("p", [3, 4, 5, {2: 0.6, 3: 0.5, 6: 0.6}])
+def test_incremental_energies_stay_exact(p):
+    """After many accepted flips since the last refresh (every 1024 sweeps), the tracked
+    energies equal H(s) recomputed from the couplings: the cached fields are exact."""
+    model = pspin.IsingPSpin(11, p, seed=21)
+    pt = ParallelTempering(model, [0.4, 1.0, 3.0], replicas=2, seed=5)
+    pt.run(1024 + 600, sample_every=50)
+    engine = pt._engine
+    assert np.max(np.abs(engine.energies() - model.energy(engine.states()))) < 1e-11

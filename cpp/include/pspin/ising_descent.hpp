@@ -41,15 +41,18 @@ struct IsingDense {
   std::vector<std::ptrdiff_t> row_offset;  // triangle_row(j)
   std::size_t slice_size = 0;
 
-  explicit IsingDense(const Couplings<T>& c) : n(c.n()) {
+  // Degrees above 3 are an error unless the caller handles them itself
+  // (skip_higher_degrees; the sampler does, with IsingHighDegree).
+  explicit IsingDense(const Couplings<T>& c, bool skip_higher_degrees = false) : n(c.n()) {
     if (c.multiset()) throw std::invalid_argument("Ising couplings must use distinct indices");
     for (int b = 0; b < c.n_blocks(); ++b) {
       const int p = c.block(b).layout.p;
-      if (p != 2 && p != 3) throw std::invalid_argument("Ising landscape kernels support degrees 2 and 3 only");
+      if (p != 2 && p != 3 && !skip_higher_degrees)
+        throw std::invalid_argument("Ising landscape kernels support degrees 2 and 3 only");
     }
     for (int b = 0; b < c.n_blocks(); ++b) {
       if (c.block(b).layout.p == 2) fill_matrix(c.block(b));
-      else fill_tensor(c.block(b));
+      else if (c.block(b).layout.p == 3) fill_tensor(c.block(b));
     }
   }
 

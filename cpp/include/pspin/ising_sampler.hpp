@@ -1,11 +1,12 @@
-// Single-spin-flip Monte Carlo of Ising p-spin models (degrees 2 and 3, pure or
+// Single-spin-flip Monte Carlo of Ising p-spin models (any degrees, pure or
 // mixed) with cached local fields, for many configurations ("slots") at once.
 //
 // A sweep visits sites 0..n-1 in order; the uniform for site i of slot s at
 // sweep t is Philox at counter (i/4, s, t): independent of threads, of how a
 // run is cut into calls and of which slots are swept together. A flip costs
-// O(n) (degree 2) or O(n^2) (degree 3) field updates from the dense couplings;
-// a rejected attempt costs one comparison (flip_thresholds.hpp).
+// O(n) (degree 2), O(n^2) (degree 3, dense slices) or C(n-1, p-1) (degree
+// p >= 4, ising_high_degree.hpp) field updates; a rejected attempt costs one
+// comparison (flip_thresholds.hpp).
 #pragma once
 #include <cmath>
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "pspin/flip_thresholds.hpp"
 #include "pspin/simd.hpp"
 #include "pspin/ising_descent.hpp"
+#include "pspin/ising_high_degree.hpp"
 #include "pspin/tempering.hpp"
 
 namespace pspin {
@@ -29,7 +31,7 @@ class IsingSampler {
   static constexpr std::uint64_t kRefreshEvery = 1024;
 
   IsingSampler(const Couplings<T>& couplings, const T* initial, int slots, std::uint64_t seed, IsingUpdate update)
-      : C_(couplings), dense_(couplings), n_(couplings.n()), slots_(slots), key_(philox_key(seed)), update_(update),
+      : C_(couplings), dense_(couplings, true), high_(couplings), n_(couplings.n()), slots_(slots), key_(philox_key(seed)), update_(update),
         s_(initial, initial + std::size_t(slots) * couplings.n()),
         h_(std::size_t(slots) * couplings.n()), e_(slots) {
     if (slots < 1) throw std::invalid_argument("need at least one configuration");
@@ -85,7 +87,7 @@ class IsingSampler {
                                    &scratch.words[at_a]);
       }
       std::fill(scratch.deferred.begin(), scratch.deferred.end(), 0);
-      if (count == 1 || !dense_.has3()) {
+      if (count == 1 || (!dense_.has3() && high_.empty())) {
         // Without degree 3 a flip touches only its own block's fields at once
         // (W[block, block] stays in L1), so each slot scans the block alone.
         for (int a = 0; a < count; ++a) sweep_block_alone(first, a, block, scratch);
@@ -189,12 +191,13 @@ class IsingSampler {
       scratch.deferred_site[d] = i;
       scratch.deferred_factor[d] = c;
     }
-    if (dense_.has3()) {
+    if (dense_.has3() || !high_.empty()) {
       for (int m = 0; m < count; ++m) {
         scratch.states[m] = &s_[at(first + offsets[m], 0)];
         scratch.fields[m] = &h_[at(first + offsets[m], 0)];
       }
-      dense_.add_flip3(i, count, scratch.states.data(), scratch.fields.data());
+      if (dense_.has3()) dense_.add_flip3(i, count, scratch.states.data(), scratch.fields.data());
+      if (!high_.empty()) high_.add_flip(i, count, scratch.states.data(), scratch.fields.data());
     }
     for (int m = 0; m < count; ++m) s_[at(first + offsets[m], i)] = -s_[at(first + offsets[m], i)];
   }
@@ -265,7 +268,8 @@ class IsingSampler {
   std::size_t at(int slot, int i) const { return std::size_t(slot) * n_ + i; }
 
   const Couplings<T>& C_;
-  IsingDense<T> dense_;
+  IsingDense<T> dense_;       // degrees 2 and 3
+  IsingHighDegree<T> high_;   // degrees 4 and up
   int n_, slots_;
   Philox4x32Key key_;
   IsingUpdate update_;

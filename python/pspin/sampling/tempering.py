@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core, _seed, _validate
+from .._memory import require_memory
 from ..landscape._progress import progress_bar
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from . import checkpoint as ckpt
@@ -33,6 +35,23 @@ def _temperatures(temperatures: Any) -> np.ndarray:
     if np.any(np.diff(t) == 0):
         raise ValueError("temperatures must be distinct")
     return t
+
+
+def _require_ising_tables(model: IsingPSpin, slots: int) -> None:
+    """The Ising sampler's coupling tables and per-configuration fields must fit in memory.
+
+    Degree 2: W (n^2 values); degree 3: one upper triangle per spin (~n^3 / 2); degree
+    p >= 4: the couplings of each spin over the (p-1)-subsets of the others (n C(n, p-1)).
+    """
+    n, size = model.n, model.dtype.itemsize
+    entries = 0
+    for p in model.degrees:
+        entries += n * n if p == 2 else n * (n * (n - 1) // 2 + 8 * n) if p == 3 else n * math.comb(n, p - 1)
+    require_memory(
+        entries * size + slots * n * (size + 8),
+        f"the Ising sampler's coupling tables and fields (n = {n}, degrees {list(model.degrees)}, "
+        f"{slots} configurations, {model.dtype})",
+    )
 
 
 class ParallelTempering:
@@ -95,8 +114,8 @@ class ParallelTempering:
         self.move_options = dict(move_options)
         if ising and move_options:
             raise TypeError(f"Ising updates take no options, got {sorted(move_options)}")
-        if ising and any(d not in (2, 3) for d in model.degrees):
-            raise ValueError(f"Ising tempering supports degrees 2 and 3, the model has {model.degrees}")
+        if ising:
+            _require_ising_tables(model, self.requested_temperatures.size * self.replicas)
         self._engine = self._make_engine()
         self._energies: list[np.ndarray] = []
         self._overlaps: list[np.ndarray] = []
