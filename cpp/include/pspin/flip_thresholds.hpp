@@ -72,24 +72,38 @@ inline float poly_log_f(float x) {
 // Half-width of the bracket: five times the largest error of the single-precision threshold.
 constexpr double kThresholdBracket = 1.0e-5;
 
+// The single-precision part of the threshold, -ln x (Metropolis) or
+// ln(2^32 - x) - ln x (heat bath), in a loop of floats only (16 lanes).
 template <IsingUpdate kUpdate>
-inline double flip_threshold_single(std::uint32_t x) {
-  constexpr double kLn2To32 = 22.18070977791824990137;
-  // Integer and arithmetic forms of "x == 0" keep the loops over draws vectorisable.
+inline float threshold_log_single(std::uint32_t x) {
+  // Integer forms of "x == 0" keep the loops over draws vectorisable.
   const std::uint32_t zero = std::uint32_t(x == 0);
-  const double lx = double(detail::poly_log_f(float(x | zero)));
-  const double t = kUpdate == IsingUpdate::Metropolis
-                       ? kLn2To32 - lx
-                       : double(detail::poly_log_f(float(4294967296.0 - double(x)))) - lx;
-  return t / double(1u - zero);  // +inf at x = 0, as flip_threshold
+  const float lx = detail::poly_log_f(float(x | zero));
+  if constexpr (kUpdate == IsingUpdate::Metropolis) return -lx;
+  return detail::poly_log_f(float((0u - x) | zero)) - lx;  // 0u - x = 2^32 - x for x > 0
 }
 
 template <IsingUpdate kUpdate>
+inline double threshold_from_log_single(float log_part, std::uint32_t x) {
+  constexpr double kLn2To32 = 22.18070977791824990137;
+  const double t = kUpdate == IsingUpdate::Metropolis ? kLn2To32 + double(log_part) : double(log_part);
+  return t / double(1u - std::uint32_t(x == 0));  // +inf at x = 0, as flip_threshold
+}
+
+template <IsingUpdate kUpdate>
+inline double flip_threshold_single(std::uint32_t x) {
+  return threshold_from_log_single<kUpdate>(threshold_log_single<kUpdate>(x), x);
+}
+
+template <IsingUpdate kUpdate, int kMaxCount>
 inline void fill_brackets(const std::uint32_t* words, int count, double half_inverse_beta, double* lower,
                           double* upper) {
+  float log_part[kMaxCount];
+#pragma omp simd
+  for (int k = 0; k < count; ++k) log_part[k] = threshold_log_single<kUpdate>(words[k]);
 #pragma omp simd
   for (int k = 0; k < count; ++k) {
-    const double t = flip_threshold_single<kUpdate>(words[k]);
+    const double t = threshold_from_log_single<kUpdate>(log_part[k], words[k]);
     lower[k] = (t - kThresholdBracket) * half_inverse_beta;
     upper[k] = (t + kThresholdBracket) * half_inverse_beta;
   }
@@ -116,11 +130,12 @@ inline void fill_flip_brackets(Philox4x32Key key, std::uint32_t stream, std::uin
     w[2][b] = x2;
     w[3][b] = x3;
   }
-  for (int k = 0; k < count; ++k) words[k] = w[k % 4][k / 4];
+  for (int b = 0; b < blocks; ++b)
+    for (int q = 0; q < 4; ++q) words[4 * b + q] = w[q][b];
   if (update == IsingUpdate::Metropolis)
-    fill_brackets<IsingUpdate::Metropolis>(words, count, half_inverse_beta, lower, upper);
+    fill_brackets<IsingUpdate::Metropolis, kMaxCount>(words, count, half_inverse_beta, lower, upper);
   else
-    fill_brackets<IsingUpdate::HeatBath>(words, count, half_inverse_beta, lower, upper);
+    fill_brackets<IsingUpdate::HeatBath, kMaxCount>(words, count, half_inverse_beta, lower, upper);
 }
 
 // The decision for an s_i h_i below the bracket's upper end.
