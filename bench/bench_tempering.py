@@ -179,7 +179,7 @@ PT_TEMPERATURES = np.geomspace(0.2, 2.0, 32)
 def pspin_pt(problem: Problem, sweeps: int, seed: int) -> float:
     with pspin.threads(1):
         pt = pspin.ParallelTempering(problem.models["f64"], PT_TEMPERATURES, replicas=2, seed=seed)
-        res = pt.run(sweeps, sample_every=sweeps)
+        res = pt.run(sweeps, sample_every=max(1, sweeps // 4))
     return float(res.mean_energy_per_spin[0])
 
 

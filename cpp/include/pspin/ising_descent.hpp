@@ -36,7 +36,11 @@ template <class T>
 struct IsingDense {
   static constexpr int kVector = Simd<double>::width;
   int n = 0;
-  StreamArray<T> w;  // n x n, zero diagonal; null without a degree-2 term
+  StreamArray<T> w;  // n rows of w_stride (n used), zero diagonal; null without a degree-2 term
+  // An odd number of cache lines per row: rows n doubles apart would put the
+  // same columns of many rows into one L1 set (n = 1024: 8 KB apart).
+  std::size_t w_stride = 0;
+  const T* w_row(int i) const { return w.get() + std::size_t(i) * w_stride; }
   StreamArray<T> t;  // n slices, each the padded upper triangle k > j of T[i, j, k]; null without degree 3
   std::vector<std::ptrdiff_t> row_offset;  // triangle_row(j)
   std::size_t slice_size = 0;
@@ -83,7 +87,7 @@ struct IsingDense {
   // Degree-2 part of flipping spin i (factor c = -2 s_i before the flip) on
   // columns [j0, j1) only: samplers defer the other columns.
   void add_flip2_columns(int i, double c, int j0, int j1, double* h) const {
-    const T* row = w.get() + std::size_t(i) * n;
+    const T* row = w_row(i);
 #pragma omp simd
     for (int j = j0; j < j1; ++j) h[j] += c * double(row[j]);
   }
@@ -199,12 +203,15 @@ struct IsingDense {
   // Each row (slice) is written whole by one thread: first touch puts it in
   // that thread's memory and no write is shared.
   void fill_matrix(const DegreeBlock<T>& blk) {
-    w = allocate_stream<T>(std::size_t(n) * n);
+    constexpr std::size_t kLine = 64 / sizeof(T);
+    const std::size_t lines = (std::size_t(n) + kLine - 1) / kLine;
+    w_stride = (lines | 1) * kLine;
+    w = allocate_stream<T>(std::size_t(n) * w_stride);
     const auto start = row_starts(blk.layout);
     const T* v = blk.values.get();
 #pragma omp parallel for schedule(static) if (double(n) * n > kMinParallelWork)
     for (int i = 0; i < n; ++i) {
-      T* row = w.get() + std::size_t(i) * n;
+      T* row = w.get() + std::size_t(i) * w_stride;
       for (int k = 0; k < i; ++k) row[k] = v[start[k] + i];
       row[i] = T(0);
       for (int k = i + 1; k < n; ++k) row[k] = v[start[i] + k];

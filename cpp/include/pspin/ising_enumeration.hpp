@@ -53,7 +53,7 @@ class IsingEnumerator {
       double bound = 0.0;
       for (int j = 0; j < n_; ++j) {
         if (has2_) {
-          const double v = double(d.w[std::size_t(i) * n_ + j]);
+          const double v = double(d.w_row(i)[j]);
           w2_[i * row + j / kWidth][j % kWidth] = v;
           bound += std::fabs(v);
         }

@@ -64,9 +64,11 @@ class IsingSampler {
     std::copy(aux.begin() + h_.size(), aux.end(), e_.begin());
   }
 
-  // Slots are swept ladder by ladder (see Tempering): a ladder's slots run in
-  // lockstep over the sites, so one load of W[i, :] (or of the slice T[i]) from
-  // memory serves every slot that flips spin i at this sweep.
+  // Slots are swept ladder by ladder (see Tempering), a ladder's slots in
+  // lockstep: block by block for degree 2 (each slot scans the block alone; the
+  // block's rows of W then reach every slot's fields chunk by chunk from L1),
+  // site by site with degrees >= 3 (one load of the slice of spin i serves every
+  // slot that flips it).
   static constexpr bool kSweepsByLadder = true;
 
   void sweep_slots(int first, int count, const double* beta_of_slot, std::uint64_t sweep) {
@@ -185,7 +187,7 @@ class IsingSampler {
       e_[slot] += 2.0 * sign * h_[at(slot, i)];
       if (!dense_.has2()) continue;
       const double c = -2.0 * sign;
-      if (block.len == kBlock) add_rows_to_chunk(dense_.w.get() + block.first, 0, std::size_t(n_), &i, &c, 1, &h_[at(slot, block.first)]);
+      if (block.len == kBlock) add_rows_to_chunk(dense_.w.get() + block.first, 0, dense_.w_stride, &i, &c, 1, &h_[at(slot, block.first)]);
       else dense_.add_flip2_columns(i, c, block.first, block.first + block.len, &h_[at(slot, 0)]);
       const std::size_t d = std::size_t(a) * kBlock + scratch.deferred[a]++;
       scratch.deferred_site[d] = i;
@@ -224,7 +226,7 @@ class IsingSampler {
       if (used != 0 && width == kBlock)
         for (int r = 0; r < block.len; ++r) {
           if (!((used >> r) & 1)) continue;
-          const T* row = dense_.w.get() + std::size_t(block.first + r) * n_ + j0;
+          const T* row = dense_.w_row(block.first + r) + j0;
           double* dst = &wide[std::size_t(r) * kBlock];
 #pragma omp simd
           for (int q = 0; q < kBlock; ++q) dst[q] = double(row[q]);
@@ -240,7 +242,7 @@ class IsingSampler {
         } else if (used != 0) {
           add_rows_to_chunk(wide.data(), block.first, kBlock, sites, factors, k, h);
         } else {
-          add_rows_to_chunk(dense_.w.get() + j0, 0, std::size_t(n_), sites, factors, k, h);
+          add_rows_to_chunk(dense_.w.get() + j0, 0, dense_.w_stride, sites, factors, k, h);
         }
       }
     }
