@@ -18,6 +18,7 @@
 #include "pspin/couplings.hpp"
 #include "pspin/huge_pages.hpp"
 #include "pspin/parallel.hpp"
+#include "pspin/simd.hpp"
 #include "pspin/tuple_layout.hpp"
 
 namespace pspin {
@@ -57,9 +58,22 @@ struct IsingHighDegree {
           double* y = h[m];
           double cp = -2.0 * double(x[i]);
           for (int q = 0; q < prefix_len; ++q) cp *= double(x[row.prefix[q]]);
-          double dot = 0.0;
-#pragma omp simd reduction(+ : dot)
-          for (int k = lo; k < n; ++k) {
+          // Explicit vectors: a compiler-vectorised reduction may sum in an
+          // order that differs between inlined copies, and the sampler's
+          // results must not depend on which slots share a sweep.
+          using V = typename Simd<double>::vec;
+          using UV = typename Simd<double>::uvec;
+          constexpr int kW = Simd<double>::width;
+          const V vcp = V{} + cp;
+          V acc = V{};
+          int k = lo;
+          for (; k + kW <= n; k += kW) {
+            const V w = simd_as_doubles(v + k);
+            acc += w * simd_as_doubles(x + k);
+            *reinterpret_cast<UV*>(y + k) = *reinterpret_cast<const UV*>(y + k) + vcp * w;
+          }
+          double dot = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+          for (; k < n; ++k) {
             dot += double(v[k]) * double(x[k]);
             y[k] += cp * double(v[k]);
           }
