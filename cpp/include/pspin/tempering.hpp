@@ -57,9 +57,9 @@ struct TemperingStats {
 template <class Sampler>
 class Tempering {
  public:
-  // Runs swept in lockstep by anneal(): enough to share each coupling row,
-  // few enough that their fields stay in L2.
-  static constexpr int kAnnealGroup = 64;
+  // Slots swept in lockstep on one thread (annealing runs, or whole ladders):
+  // enough to share each coupling row, few enough that their fields stay in L2.
+  static constexpr int kLockstepSlots = 64;
 
   Tempering(Sampler& sampler, std::vector<double> betas, int ladders, std::uint64_t seed)
       : S_(sampler), betas_(std::move(betas)), R_(int(betas_.size())), K_(ladders), key_(philox_key(seed)) {
@@ -152,27 +152,33 @@ class Tempering {
     std::vector<std::uint64_t> attempts(std::size_t(K_) * stats_.attempts.size(), 0),
         accepts(std::size_t(K_) * stats_.accepts.size(), 0);
     const double work = double(n_sweeps) * R_ * K_ * n;
-#pragma omp parallel for schedule(dynamic, 1) if (K_ > 1 && work > kMinParallelWork)
-    for (int k = 0; k < K_; ++k) {
-      std::vector<double> beta_of_slot(R_);
-      std::uint64_t* att = attempts.data() + std::size_t(k) * stats_.attempts.size();
-      std::uint64_t* acc = accepts.data() + std::size_t(k) * stats_.accepts.size();
+    // Ladders that share a thread also share its sweeps: their slots (contiguous)
+    // go through the sampler in lockstep, up to kLockstepSlots of them.
+    const int group = std::clamp((K_ + max_threads() - 1) / max_threads(), 1, std::max(1, kLockstepSlots / R_));
+    const int groups = (K_ + group - 1) / group;
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kMinParallelWork)
+    for (int g = 0; g < groups; ++g) {
+      const int k0 = g * group, k1 = std::min(K_, k0 + group);
+      std::vector<double> beta_of_slot(std::size_t(k1 - k0) * R_);
       for (int t = 0; t < n_sweeps; ++t) {
         const std::uint64_t sweep = start + std::uint64_t(t);
-        for (int a = 0; a < R_; ++a) beta_of_slot[a] = betas_[temp_of_slot_[k * R_ + a]];
-        S_.sweep_slots(k * R_, R_, beta_of_slot.data(), sweep);
-        swap_labels(k, sweep, att, acc);
+        for (int a = 0; a < (k1 - k0) * R_; ++a) beta_of_slot[a] = betas_[temp_of_slot_[k0 * R_ + a]];
+        S_.sweep_slots(k0 * R_, (k1 - k0) * R_, beta_of_slot.data(), sweep);
+        for (int k = k0; k < k1; ++k)
+          swap_labels(k, sweep, attempts.data() + std::size_t(k) * stats_.attempts.size(),
+                      accepts.data() + std::size_t(k) * stats_.accepts.size());
         if ((sweep + 1) % every != 0) continue;
         const int idx = int((sweep + 1) / every - start / every) - 1;
-        for (int r = 0; r < R_; ++r) {
-          const int slot = slot_at(k, r);
-          energies_out[(std::size_t(idx) * R_ + r) * K_ + k] = S_.energy(slot);
-          if (K_ > 1) {
-            double* dst = &snapshots[((std::size_t(idx) * R_ + r) * K_ + k) * n];
-            const auto* x = S_.state(slot);
-            for (int i = 0; i < n; ++i) dst[i] = double(x[i]);
+        for (int k = k0; k < k1; ++k)
+          for (int r = 0; r < R_; ++r) {
+            const int slot = slot_at(k, r);
+            energies_out[(std::size_t(idx) * R_ + r) * K_ + k] = S_.energy(slot);
+            if (K_ > 1) {
+              double* dst = &snapshots[((std::size_t(idx) * R_ + r) * K_ + k) * n];
+              const auto* x = S_.state(slot);
+              for (int i = 0; i < n; ++i) dst[i] = double(x[i]);
+            }
           }
-        }
       }
     }
     for (int k = 0; k < K_; ++k)
@@ -217,7 +223,7 @@ class Tempering {
       // (one load of a coupling row serves each run that flips that spin) and
       // groups go to threads. Grouping changes no run's trajectory.
       const double work = double(steps) * sweeps_per_step * K_ * n;
-      const int group = std::clamp((K_ + max_threads() - 1) / max_threads(), 1, kAnnealGroup);
+      const int group = std::clamp((K_ + max_threads() - 1) / max_threads(), 1, kLockstepSlots);
       const int groups = (K_ + group - 1) / group;
 #pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kMinParallelWork)
       for (int g = 0; g < groups; ++g) {
