@@ -356,7 +356,9 @@ def test_spherical_isotropic_identity_on_disorder_average_and_move_acceptance():
 
 
 @pytest.mark.parametrize("model", [pspin.IsingPSpin(24, 3, seed=2), pspin.IsingPSpin(130, 2, seed=2),
-                                   pspin.IsingPSpin(16, {2: 0.6, 4: 0.8}, seed=2), pspin.SphericalPSpin(24, 3, seed=2)])
+                                   pspin.IsingPSpin(16, {2: 0.6, 4: 0.8}, seed=2),
+                                   pspin.IsingPSpin(70, {2: 0.6, 3: 0.8}, seed=2, dtype="float32"),
+                                   pspin.SphericalPSpin(24, 3, seed=2)])
 def test_annealing_in_one_call_equals_sweep_by_sweep(model):
     """pspin.anneal runs the schedule in C++ with its runs in lockstep; the same counters
     driven sweep by sweep from Python (set_betas + run(1), each run alone) must give the

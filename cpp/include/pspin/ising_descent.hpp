@@ -105,24 +105,33 @@ struct IsingDense {
     if constexpr (std::is_same_v<T, double>) {
       add_flip3_from(slice, i, count, s, h);
     } else {
-      // Widen the slice once rather than every row once per configuration.
+      // Widen the slice and the states once rather than in every row's FMAs
+      // (conversions compete with them for the same ports).
       if (count == 1) return add_flip3_from(slice, i, count, s, h);
-      thread_local std::vector<double> wide;
+      thread_local std::vector<double> wide, states;
+      thread_local std::vector<const double*> rows;
       wide.resize(slice_size);
+      states.resize(std::size_t(count) * n);
+      rows.resize(count);
 #pragma omp simd
       for (std::size_t q = 0; q < slice_size; ++q) wide[q] = double(slice[q]);
-      add_flip3_from(wide.data(), i, count, s, h);
+      for (int m = 0; m < count; ++m) {
+        double* x = &states[std::size_t(m) * n];
+        for (int k = 0; k < n; ++k) x[k] = double(s[m][k]);
+        rows[m] = x;
+      }
+      add_flip3_from(wide.data(), i, count, rows.data(), h);
     }
   }
 
  private:
-  template <class R>
-  void add_flip3_from(const R* slice, int i, int count, const T* const* s, double* const* h) const {
+  template <class R, class X>
+  void add_flip3_from(const R* slice, int i, int count, const X* const* s, double* const* h) const {
     using V = typename Simd<double>::vec;
     using UV = typename Simd<double>::uvec;
     constexpr int kRows = 4;
     constexpr std::size_t kL1Budget = 24 * 1024;
-    const int group = std::max(1, int(kL1Budget / (std::size_t(n) * (sizeof(T) + 2 * sizeof(double)))));
+    const int group = std::max(1, int(kL1Budget / (std::size_t(n) * (sizeof(X) + 2 * sizeof(double)))));
     thread_local std::vector<double> dots;
     thread_local std::vector<R> zeros;
     dots.resize(std::size_t(std::min(group, count)) * n);
@@ -136,7 +145,7 @@ struct IsingDense {
         const R* row[kRows];
         for (int r = 0; r < kRows; ++r) row[r] = r < rows ? slice + triangle_row(j0 + r) : zeros.data();
         for (int m = m0; m < m1; ++m) {
-          const T* x = s[m];
+          const X* x = s[m];
           double* y = h[m];
           const double c = -2.0 * double(x[i]);
           V vc[kRows], acc[kRows];
