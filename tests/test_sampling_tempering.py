@@ -380,11 +380,13 @@ def test_annealing_in_one_call_equals_sweep_by_sweep(model):
     assert res.best_states.tobytes() == best_s.tobytes()
 
 
-@pytest.mark.parametrize("p", [3, 4, 5, {2: 0.6, 3: 0.5, 6: 0.6}])
-def test_incremental_energies_stay_exact(p):
+@pytest.mark.parametrize(("n", "p"), [(11, 3), (11, 4), (11, 5), (11, {2: 0.6, 3: 0.5, 6: 0.6}),
+                                      (150, 2), (150, {2: 0.7, 3: 0.7})])
+def test_incremental_energies_stay_exact(n, p):
     """After many accepted flips since the last refresh (every 1024 sweeps), the tracked
-    energies equal H(s) recomputed from the couplings: the cached fields are exact."""
-    model = pspin.IsingPSpin(11, p, seed=21)
+    energies equal H(s) recomputed from the couplings: the cached fields are exact. n = 150
+    has two full 64-site blocks, whose degree-2 updates are deferred, and a partial one."""
+    model = pspin.IsingPSpin(n, p, seed=21)
     pt = ParallelTempering(model, [0.4, 1.0, 3.0], replicas=2, seed=5)
     pt.run(1024 + 600, sample_every=50)
     engine = pt._engine
