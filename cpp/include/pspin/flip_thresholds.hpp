@@ -12,7 +12,6 @@
 // so every decision is the one the double-precision threshold makes.
 #pragma once
 #include <cstdint>
-#include <cstring>
 
 #include "pspin/gaussian.hpp"
 #include "pspin/philox.hpp"
@@ -33,43 +32,9 @@ inline double flip_threshold(std::uint32_t x) {
   return t / (1.0 - zero);
 }
 
-namespace detail {
-
-inline float float_from_bits(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
-inline std::uint32_t float_bits(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-
-// poly_log in single precision (series to z^9): over every 32-bit draw x >= 1,
-// |log_f(x) - poly_log(x)| <= 1.06e-6 and the heat-bath difference of two logs
-// is within 2.03e-6 (checked exhaustively; tests/test_sampling_thresholds.py).
-inline float poly_log_f(float x) {
-  const std::uint32_t bits = float_bits(x);
-  std::int32_t e = std::int32_t((bits >> 23) & 0xff) - 127;
-  float m = float_from_bits((bits & 0x7fffffu) | 0x3f800000u);
-  const bool big = m > 1.41421356f;
-  m = big ? 0.5f * m : m;
-  e = big ? e + 1 : e;
-  const float z = (m - 1.0f) / (m + 1.0f), z2 = z * z;
-  float poly = 1.0f / 9;
-  poly = poly * z2 + 1.0f / 7;
-  poly = poly * z2 + 1.0f / 5;
-  poly = poly * z2 + 1.0f / 3;
-  poly = poly * z2 + 1.0f;
-  const float ln2_hi = float_from_bits(0x3f317200u), ln2_lo = 1.42860682030941723212e-06f;  // hi * e is exact
-  const float ef = float(e);
-  return ef * ln2_hi + (ef * ln2_lo + 2.0f * z * poly);
-}
-
-}  // namespace detail
-
-// Half-width of the bracket: five times the largest error of the single-precision threshold.
+// Half-width of the bracket: five times the largest error of the single-precision
+// threshold (poly_log<float>: 1.06e-6; the heat-bath difference of two logs: 2.03e-6,
+// both over all 2^32 draws; tests/test_sampling_thresholds.py samples them).
 constexpr double kThresholdBracket = 1.0e-5;
 
 // The single-precision part of the threshold, -ln x (Metropolis) or
@@ -78,9 +43,9 @@ template <IsingUpdate kUpdate>
 inline float threshold_log_single(std::uint32_t x) {
   // Integer forms of "x == 0" keep the loops over draws vectorisable.
   const std::uint32_t zero = std::uint32_t(x == 0);
-  const float lx = detail::poly_log_f(float(x | zero));
+  const float lx = detail::poly_log(float(x | zero));
   if constexpr (kUpdate == IsingUpdate::Metropolis) return -lx;
-  return detail::poly_log_f(float((0u - x) | zero)) - lx;  // 0u - x = 2^32 - x for x > 0
+  return detail::poly_log(float((0u - x) | zero)) - lx;  // 0u - x = 2^32 - x for x > 0
 }
 
 template <IsingUpdate kUpdate>
