@@ -40,9 +40,7 @@ py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
       .def(std::move(init), py::keep_alive<1, 2>())
       .def("run", [](E& e, int n_sweeps, int sample_every) {
              const int R = e.pt.temperatures(), K = e.pt.ladders(), pairs = K * (K - 1) / 2;
-             const std::uint64_t done = e.pt.sweeps_done();
-             const int samples = int((done + std::uint64_t(n_sweeps)) / std::uint64_t(sample_every) -
-                                     done / std::uint64_t(sample_every));
+             const int samples = e.pt.samples_in(n_sweeps, sample_every);
              py::array_t<double> energies({samples, R, K}), overlaps({samples, R, pairs});
              double* ep = energies.mutable_data();
              double* qp = overlaps.mutable_data();

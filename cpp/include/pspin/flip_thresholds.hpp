@@ -20,11 +20,12 @@ namespace pspin {
 
 enum class IsingUpdate { Metropolis, HeatBath };
 
+constexpr double kLn2To32 = 22.18070977791824990137;  // 32 ln 2: ln u = ln x - 32 ln 2 for u = x 2^-32
+
 // u = x 2^-32 with x the raw 32-bit draw, so ln u = ln x - 32 ln 2 and
 // 1 - u = (2^32 - x) 2^-32; x = 0 (u = 0) accepts every flip: +inf.
 template <IsingUpdate kUpdate>
 inline double flip_threshold(std::uint32_t x) {
-  constexpr double kLn2To32 = 22.18070977791824990137;  // 32 ln 2
   const double zero = double(x == 0);
   const double lx = detail::poly_log(double(x) + zero);
   const double t = kUpdate == IsingUpdate::Metropolis ? kLn2To32 - lx : detail::poly_log(4294967296.0 - double(x)) - lx;
@@ -50,7 +51,6 @@ inline float threshold_log_single(std::uint32_t x) {
 
 template <IsingUpdate kUpdate>
 inline double threshold_from_log_single(float log_part, std::uint32_t x) {
-  constexpr double kLn2To32 = 22.18070977791824990137;
   const double t = kUpdate == IsingUpdate::Metropolis ? kLn2To32 + double(log_part) : double(log_part);
   return t / double(1u - std::uint32_t(x == 0));  // +inf at x = 0, as flip_threshold
 }

@@ -135,7 +135,7 @@ struct IsingDense {
     thread_local std::vector<double> dots;
     thread_local std::vector<R> zeros;
     dots.resize(std::size_t(std::min(group, count)) * n);
-    zeros.assign(std::size_t(n), R(0));
+    if (zeros.size() < std::size_t(n)) zeros.resize(std::size_t(n), R(0));  // never written
     const int vec_end = n - n % kVector;
     for (int m0 = 0; m0 < count; m0 += group) {
       const int m1 = std::min(count, m0 + group);
@@ -165,10 +165,7 @@ struct IsingDense {
             *reinterpret_cast<UV*>(y + k) = yv;
           }
           double dot[kRows];
-          for (int r = 0; r < kRows; ++r) {
-            const V a = acc[r];
-            dot[r] = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
-          }
+          for (int r = 0; r < kRows; ++r) dot[r] = simd_sum(acc[r]);
           for (; k < n; ++k)
             for (int r = 0; r < kRows; ++r) {
               const double v = double(row[r][k]);

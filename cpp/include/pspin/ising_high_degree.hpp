@@ -58,9 +58,8 @@ struct IsingHighDegree {
           double* y = h[m];
           double cp = -2.0 * double(x[i]);
           for (int q = 0; q < prefix_len; ++q) cp *= double(x[row.prefix[q]]);
-          // Explicit vectors: a compiler-vectorised reduction may sum in an
-          // order that differs between inlined copies, and the sampler's
-          // results must not depend on which slots share a sweep.
+          // Explicit vectors (not an omp simd reduction, whose order may differ
+          // between inlined copies): see simd_sum.
           using V = typename Simd<double>::vec;
           using UV = typename Simd<double>::uvec;
           constexpr int kW = Simd<double>::width;
@@ -72,7 +71,7 @@ struct IsingHighDegree {
             acc += w * simd_as_doubles(x + k);
             *reinterpret_cast<UV*>(y + k) = *reinterpret_cast<const UV*>(y + k) + vcp * w;
           }
-          double dot = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+          double dot = simd_sum(acc);
           for (; k < n; ++k) {
             dot += double(v[k]) * double(x[k]);
             y[k] += cp * double(v[k]);
@@ -83,13 +82,7 @@ struct IsingHighDegree {
     }
   }
 
-  // Bytes of the tables for a model of n spins with these degrees.
-  static std::uint64_t bytes(int n, const std::vector<int>& degrees) {
-    std::uint64_t total = 0;
-    for (int p : degrees)
-      if (p >= 4) total += std::uint64_t(n) * binomial(std::uint64_t(n), std::uint64_t(p - 1)) * sizeof(T);
-    return total;
-  }
+
 
  private:
   Degree build(const DegreeBlock<T>& blk) const {

@@ -43,13 +43,7 @@ class IsingSampler {
   int slots() const { return slots_; }
   double energy(int slot) const { return e_[slot]; }
   const T* state(int slot) const { return &s_[std::size_t(slot) * n_]; }
-  double overlap(int a, int b) const {
-    double acc = 0.0;
-    const T* x = state(a);
-    const T* y = state(b);
-    for (int i = 0; i < n_; ++i) acc += double(x[i]) * double(y[i]);
-    return acc / n_;
-  }
+
 
   // Everything besides the states that a bit-identical resume needs: the
   // cached fields (slots x n) and energies (slots).

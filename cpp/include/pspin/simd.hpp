@@ -44,6 +44,13 @@ struct Simd<float> {
   static constexpr int width = 16;
 };
 
+// Sum of the lanes in one fixed order, whatever the surrounding code: the
+// samplers' results must not depend on which configurations share a pass.
+inline double simd_sum(const Simd<double>::vec& a) {
+  static_assert(Simd<double>::width == 8, "the order below is for eight lanes");
+  return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
 // Eight consecutive values (unaligned) widened to one vector of doubles.
 inline Simd<double>::vec simd_as_doubles(const double* x) { return *reinterpret_cast<const Simd<double>::uvec*>(x); }
 inline Simd<double>::vec simd_as_doubles(const float* x) {

@@ -11,9 +11,9 @@
 //   int n() const; int slots() const;
 //   double energy(int slot) const;           // total H
 //   const X* state(int slot) const;          // n values
-//   double overlap(int a, int b) const;      // s_a . s_b / n
 // and either
 //   void sweep_all(const double* beta_of_slot, std::uint64_t sweep);   // all slots together
+//   double overlap(int a, int b) const;      // s_a . s_b / n
 // or, declaring `static constexpr bool kSweepsByLadder = true`,
 //   void sweep_slots(int first, int count, const double* beta, std::uint64_t sweep);
 // for samplers whose slots are independent (then each ladder runs on its own thread).
@@ -75,6 +75,11 @@ class Tempering {
   }
 
   int temperatures() const { return R_; }
+  // Samples the next n_sweeps sweeps write (the sizes of run()'s outputs).
+  int samples_in(int n_sweeps, int sample_every) const {
+    const std::uint64_t every = std::uint64_t(sample_every);
+    return int((sweep_ + std::uint64_t(n_sweeps)) / every - sweep_ / every);
+  }
   int ladders() const { return K_; }
   std::uint64_t sweeps_done() const { return sweep_; }
   const std::vector<int>& temp_of_slot() const { return temp_of_slot_; }
@@ -104,13 +109,18 @@ class Tempering {
   // Returns the number of samples written.
   int run(int n_sweeps, int sample_every, double* energies_out, double* overlaps_out) {
     const std::uint64_t every = std::uint64_t(sample_every);
-    const int samples = int((sweep_ + std::uint64_t(n_sweeps)) / every - sweep_ / every);
+    const int samples = samples_in(n_sweeps, sample_every);
     if constexpr (has_ladder_sweeps<Sampler>::value) run_by_ladder(n_sweeps, every, energies_out, overlaps_out);
     else run_in_step(n_sweeps, every, energies_out, overlaps_out);
     return samples;
   }
 
  private:
+  // Output row of the sample taken after `sweep` in a call that started at `start`.
+  static int sample_index(std::uint64_t sweep, std::uint64_t start, std::uint64_t every) {
+    return int((sweep + 1) / every - start / every) - 1;
+  }
+
   template <class S, class = void>
   struct has_ladder_sweeps : std::false_type {};
   template <class S>
@@ -127,7 +137,7 @@ class Tempering {
       S_.sweep_all(beta_of_slot.data(), sweep);
       for (int k = 0; k < K_; ++k) swap_labels(k, sweep, stats_.attempts.data(), stats_.accepts.data());
       if ((sweep + 1) % every != 0) continue;
-      const int idx = int((sweep + 1) / every - start / every) - 1;
+      const int idx = sample_index(sweep, start, every);
       double* e = energies_out + std::size_t(idx) * R_ * K_;
       double* q = overlaps_out + std::size_t(idx) * R_ * pairs;
       for (int r = 0; r < R_; ++r) {
@@ -147,7 +157,7 @@ class Tempering {
   void run_by_ladder(int n_sweeps, std::uint64_t every, double* energies_out, double* overlaps_out) {
     const int n = S_.n(), pairs = K_ * (K_ - 1) / 2;
     const std::uint64_t start = sweep_;
-    const int samples = int((start + std::uint64_t(n_sweeps)) / every - start / every);
+    const int samples = samples_in(n_sweeps, int(every));
     std::vector<double> snapshots(K_ > 1 ? std::size_t(samples) * R_ * K_ * n : 0);
     std::vector<std::uint64_t> attempts(std::size_t(K_) * stats_.attempts.size(), 0),
         accepts(std::size_t(K_) * stats_.accepts.size(), 0);
@@ -168,7 +178,7 @@ class Tempering {
           swap_labels(k, sweep, attempts.data() + std::size_t(k) * stats_.attempts.size(),
                       accepts.data() + std::size_t(k) * stats_.accepts.size());
         if ((sweep + 1) % every != 0) continue;
-        const int idx = int((sweep + 1) / every - start / every) - 1;
+        const int idx = sample_index(sweep, start, every);
         for (int k = k0; k < k1; ++k)
           for (int r = 0; r < R_; ++r) {
             const int slot = slot_at(k, r);
