@@ -107,8 +107,19 @@ def ising_spins(arr: np.ndarray, what: str) -> None:
 
 
 def positive_int(x: Any, what: str, minimum: int = 1) -> int:
+    """An int >= ``minimum`` (bool refused)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
         raise TypeError(f"{what} must be an int, got {type(x).__name__}")
     if x < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {x}")
     return int(x)
+
+
+def positive_float(x: Any, what: str) -> float:
+    """A finite real > 0 (bool refused; numpy floats accepted)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__}")
+    value = float(x)
+    if not np.isfinite(value) or value <= 0.0:
+        raise ValueError(f"{what} must be finite and > 0, got {x}")
+    return value

@@ -37,25 +37,6 @@ def series(x: Any, what: str, *, axis: int = -1, min_length: int = 2) -> np.ndar
     return arr
 
 
-def positive_int(value: Any, what: str, *, minimum: int = 1) -> int:
-    """An int >= ``minimum`` (bool refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{what} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{what} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def positive_float(value: Any, what: str) -> float:
-    """A finite real > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if not np.isfinite(v) or v <= 0.0:
-        raise ValueError(f"{what} must be finite and > 0, got {value}")
-    return v
-
-
 def _axis(axis: Any, ndim: int, what: str) -> int:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an int, got {type(axis).__name__}")

@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 from scipy import fft
 
-from ._validate import positive_float, series
+from .._validate import positive_float
+from ._validate import series
 from ._validate import scalar_or_array as _out
 
 __all__ = [

@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._validate import positive_float, positive_int, series
+from .._validate import positive_float, positive_int
+from ._validate import series
 from ._validate import scalar_or_array as _out
 
 __all__ = ["BinningResult", "binning_error", "blocking_levels"]

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import positive_float, positive_int, series
+from .._validate import positive_float, positive_int
+from ._validate import series
 from .binning import binning_error
 
 __all__ = ["LogBinningReport", "is_equilibrated", "log_binning"]

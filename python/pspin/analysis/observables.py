@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import positive_int, series
+from .._validate import positive_int
+from ._validate import series
 from .jackknife import JackknifeResult, jackknife
 
 __all__ = ["binder_ratio", "specific_heat"]

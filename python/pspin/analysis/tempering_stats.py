@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import positive_int
+from .._validate import positive_int
 from ._validate import scalar_or_array as _out
 
 __all__ = ["RoundTrips", "SwapAcceptance", "round_trips", "swap_acceptance"]

@@ -145,8 +145,7 @@ def critical_points(
             raise ValueError(f"index must be <= n - 1 = {model.n - 1}, got {index}")
     if gtol is None:
         gtol = 1e-12 if model.dtype == np.float64 else 1e-5
-    if isinstance(gtol, bool) or not (isinstance(gtol, (int, float)) and np.isfinite(gtol) and gtol > 0):
-        raise ValueError(f"gtol must be a positive number, got {gtol!r}")
+    gtol = _validate.positive_float(gtol, "gtol")
     max_iter = _validate.positive_int(max_iter, "max_iter")
     if model.n > 2000:
         raise ValueError(f"critical_points uses dense Hessians; n = {model.n} is too large (limit 2000)")

@@ -69,8 +69,8 @@ def minimize_spherical(
         raise TypeError(f"minimize_spherical needs a SphericalPSpin, got {type(model).__name__}")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} for spherical models; allowed: {METHODS}")
-    gtol = _positive_float(gtol, "gtol")
-    step = _positive_float(step, "step")
+    gtol = _validate.positive_float(gtol, "gtol")
+    step = _validate.positive_float(step, "step")
     memory = _validate.positive_int(memory, "memory")
     record_every = _validate.positive_int(record_every, "record_every", minimum=0)
     if max_iter is None:
@@ -119,13 +119,3 @@ def minimize_spherical(
             "seed_spawn_key": tuple(seq.spawn_key),
         },
     )
-
-
-def _positive_float(x: Any, what: str) -> float:
-    try:
-        value = float(x)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{what} must be a positive number, got {x!r}") from exc
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be positive and finite, got {x!r}")
-    return value

@@ -52,15 +52,15 @@ def unique_states(
         raise ValueError("states must be non-zero")
     unit = x / norms[:, None]
     keep: list[int] = []
-    kept = np.empty((0, x.shape[1]))
+    kept = np.empty_like(unit)  # the first len(keep) rows are the kept unit vectors
     for i in range(unit.shape[0]):
-        if kept.shape[0]:
-            q = kept @ unit[i]
+        if keep:
+            q = kept[: len(keep)] @ unit[i]
             if flip_symmetric:
                 q = np.abs(q)
             if np.any(1.0 - q < tol):
                 continue
+        kept[len(keep)] = unit[i]
         keep.append(i)
-        kept = np.vstack([kept, unit[i]])
     rows = np.asarray(keep, dtype=np.int64)
     return (arr[rows], rows) if return_index else arr[rows]

@@ -25,13 +25,13 @@ def couplings_fingerprint(model: Any) -> str:
     digest = hashlib.sha256()
     for degree in model.degrees:
         digest.update(str(degree).encode())
-        digest.update(np.ascontiguousarray(model.packed_couplings(degree)).tobytes())
+        digest.update(np.ascontiguousarray(model.packed_couplings(degree)))
     return digest.hexdigest()
 
 
 def check_writable(path: Path) -> None:
     """Fail before the run starts if the checkpoint cannot be written there."""
-    directory = path.parent if str(path.parent) else Path(".")
+    directory = path.parent  # Path("run.h5").parent is Path(".")
     if not directory.is_dir():
         raise ValueError(f"checkpoint directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
@@ -58,7 +58,7 @@ def save(path: Path, attrs: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
         os.fsync(raw.fileno())
     os.replace(tmp, path)
     try:
-        fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+        fd = os.open(path.parent, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds
         return
     try:

@@ -18,8 +18,6 @@ def geometric_temperatures(t_min: float, t_max: float, count: int) -> np.ndarray
         raise ValueError(f"count must be an int >= 1, got {count!r}")
     if not (np.isfinite(t_min) and np.isfinite(t_max) and 0 < t_min <= t_max):
         raise ValueError(f"need 0 < t_min <= t_max, finite; got t_min={t_min}, t_max={t_max}")
-    if count == 1:
-        return np.array([float(t_min)])
     return np.geomspace(float(t_min), float(t_max), int(count))
 
 

@@ -117,6 +117,7 @@ class ParallelTempering:
         if ising:
             _require_ising_tables(model, self.requested_temperatures.size * self.replicas)
         self._engine = self._make_engine()
+        self._fingerprint: str | None = None
         self._energies: list[np.ndarray] = []
         self._overlaps: list[np.ndarray] = []
         self._stats_at_burn_in: dict[str, np.ndarray] | None = None
@@ -142,9 +143,7 @@ class ParallelTempering:
         # L = 5, eps = 0.25 sqrt(T): acceptance ~0.85 at n = 128..256, the most
         # effective samples per second measured for p = 3 (sphere_sampler.hpp).
         steps = _validate.positive_int(self.move_options.get("leapfrog_steps", 5), "leapfrog_steps")
-        step_size = float(self.move_options.get("step_size", 0.25))
-        if not (np.isfinite(step_size) and step_size > 0):
-            raise ValueError(f"step_size must be positive, got {step_size}")
+        step_size = _validate.positive_float(self.move_options.get("step_size", 0.25), "step_size")
         return cls(couplings, init, betas, K, moves, swaps, steps, step_size)
 
     @property
@@ -328,13 +327,19 @@ class ParallelTempering:
         )
 
     # ------------------------------------------------------------------ checkpoints
+    def _couplings_sha256(self) -> str:
+        # Hashing every coupling (n^3/6 values for p = 3) once per run, not per save or result.
+        if self._fingerprint is None:
+            self._fingerprint = ckpt.couplings_fingerprint(self.model)
+        return self._fingerprint
+
     def _identity(self) -> dict[str, Any]:
         import pspin
 
         return {
             "pspin_version": pspin.__version__,
             "model": repr(self.model),
-            "couplings_sha256": ckpt.couplings_fingerprint(self.model),
+            "couplings_sha256": self._couplings_sha256(),
             "temperatures_requested": self.requested_temperatures,
             "replicas": self.replicas,
             "update": self.update,
