@@ -123,33 +123,32 @@ class PTResult:
         return {"report": report, "equilibrated": np.asarray(analysis.is_equilibrated(report, n_last=n_last))}
 
     # ------------------------------------------------------------------ overlaps
+    def _need_overlaps(self) -> None:
+        if self.overlaps.shape[1] == 0:
+            raise ValueError("overlaps need replicas >= 2")
+
     @property
     def overlap_series(self) -> np.ndarray:
         """(R, samples) overlap q of the first replica pair (needs replicas >= 2)."""
-        if self.overlaps.shape[1] == 0:
-            raise ValueError("overlaps need replicas >= 2")
+        self._need_overlaps()
         return self.overlaps[:, 0, :]
 
     @property
     def mean_overlap_squared(self) -> np.ndarray:
         """(R,) <q^2> averaged over replica pairs and samples."""
-        if self.overlaps.shape[1] == 0:
-            raise ValueError("overlaps need replicas >= 2")
-        return (self.overlaps**2).mean(axis=(1, 2))
+        return self.overlap_moment(2)
 
     def overlap_moment(self, k: int) -> np.ndarray:
         """(R,) <q^k> over replica pairs and samples; k = p gives the p-spin order parameter
         <q^p>, whose disorder average enters E[H(s)H(t)] = n xi(q)/2."""
-        if self.overlaps.shape[1] == 0:
-            raise ValueError("overlaps need replicas >= 2")
+        self._need_overlaps()
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be an int >= 1, got {k!r}")
         return (self.overlaps**k).mean(axis=(1, 2))
 
     @cached_property
     def _binder(self) -> Any:
-        if self.overlaps.shape[1] == 0:
-            raise ValueError("overlaps need replicas >= 2")
+        self._need_overlaps()
         self._need_samples()
         return analysis.binder_ratio(self.overlaps.reshape(self.overlaps.shape[0], -1), axis=-1)
 
