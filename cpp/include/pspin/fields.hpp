@@ -229,11 +229,8 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
       else detail::fields_task_batched<T, false>(blk, task, X, B, g, e);
     }
   }
-  for (int b = 0; b < B; ++b) {
-    double e = 0.0;
-    for (int t = 0; t < n_tasks; ++t) e += ebuf[std::size_t(t) * B + b];
-    energy_out[b] = -e;
-  }
+  reduce_task_buffers(ebuf, n_tasks, std::size_t(B), energy_out);
+  for (int b = 0; b < B; ++b) energy_out[b] = -energy_out[b];
   if (grad) reduce_task_buffers(gbuf, n_tasks, std::size_t(n) * B, fields_out);
 }
 
@@ -248,11 +245,13 @@ void fields_of_rows(const Couplings<T>& C, const In* states, const int* rows, in
   const int n = C.n();
   constexpr int W = batch_chunk<T>();
   const int B = (count + W - 1) / W * W;
-  std::vector<T> x(std::size_t(n) * B, T(0)), f(std::size_t(n) * B);
-  std::vector<double> e(B);
+  // Reused per thread: this runs every descent step, leapfrog step and field refresh.
+  T* x = zeroed_workspace<T, 4>(std::size_t(n) * B);  // padding lanes stay zero
+  T* f = zeroed_workspace<T, 5>(std::size_t(n) * B);
+  double* e = zeroed_workspace<double, 6>(B);
   for (int j = 0; j < count; ++j)
     for (int i = 0; i < n; ++i) x[std::size_t(i) * B + j] = T(states[std::size_t(rows[j]) * n + i]);
-  energy_and_fields(C, x.data(), B, f.data(), e.data());
+  energy_and_fields(C, x, B, f, e);
   for (int j = 0; j < count; ++j) {
     energy[rows[j]] = e[j];
     for (int i = 0; i < n; ++i) h[std::size_t(rows[j]) * n + i] = double(f[std::size_t(i) * B + j]);

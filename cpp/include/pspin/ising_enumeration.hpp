@@ -36,7 +36,7 @@ class IsingEnumerator {
 
   template <class T>
   explicit IsingEnumerator(const IsingDense<T>& d)
-      : n_(d.n), blocks_((d.n + kWidth - 1) / kWidth), has2_(d.has2()), has3_(d.has3()) {
+      : n_(d.n), blocks_((d.n + kWidth - 1) / kWidth), has2_(d.has2()), has3_(d.has3()), flip_cost_(d.flip_cost()) {
     if (n_ < 1 || n_ > kMaxSpins) throw std::invalid_argument("enumeration needs 1 <= n <= 62");
     // Without odd degrees H(s) = H(-s): walk only s_{n-1} = +1 and mirror.
     mirror_ = !has3_;
@@ -74,7 +74,6 @@ class IsingEnumerator {
 
   int n() const { return n_; }
   bool mirror() const { return mirror_; }
-  int walk_bits() const { return walk_bits_; }
   std::uint64_t n_tasks() const { return n_tasks_; }
   // Configurations visited per task (the mirror images are not visited).
   std::uint64_t states_per_task() const { return std::uint64_t(1) << walk_bits_; }
@@ -87,8 +86,7 @@ class IsingEnumerator {
     if (task_begin > task_end || task_end > n_tasks_) throw std::out_of_range("task range out of bounds");
     const std::int64_t count = std::int64_t(task_end - task_begin);
     std::vector<std::vector<std::uint64_t>> found(count);
-    const double per_state = (has2_ ? n_ : 0) + (has3_ ? double(n_) * n_ : 0.0);
-    const double work = double(count) * double(states_per_task()) * per_state;
+    const double work = double(count) * double(states_per_task()) * flip_cost_;
     Budget budget{limit};
 #pragma omp parallel for schedule(dynamic, 1) if (count > 1 && work > kMinParallelWork)
     for (std::int64_t t = 0; t < count; ++t) walk(task_begin + std::uint64_t(t), found[t], budget);
@@ -251,6 +249,7 @@ class IsingEnumerator {
   bool has2_, has3_;
   bool mirror_ = false;
   int walk_bits_ = 0;
+  double flip_cost_ = 0.0;  // multiply-adds per state visited (one flip)
   std::uint64_t n_tasks_ = 1;
   double margin_ = 0.0;
   std::vector<vec> w2_;  // row i: W[i, :], padded to whole vectors
