@@ -391,3 +391,19 @@ def test_incremental_energies_stay_exact(n, p):
     pt.run(1024 + 600, sample_every=50)
     engine = pt._engine
     assert np.max(np.abs(engine.energies() - model.energy(engine.states()))) < 1e-11
+
+
+def test_bad_restore_leaves_the_engine_unchanged():
+    """A checkpoint whose labels are not a permutation is refused before anything is overwritten."""
+    pt = ParallelTempering(pspin.IsingPSpin(12, 2, seed=1), [0.5, 1.0, 2.0], replicas=2, seed=4)
+    pt.run(50, sample_every=10)
+    engine = pt._engine
+    states, energies, labels = engine.states().copy(), engine.energies().copy(), engine.temp_of_slot().copy()
+    stats = engine.stats()
+    with pytest.raises(ValueError, match="permutation"):
+        engine.restore(np.zeros_like(states), list(engine.aux() * 0), [0, 0, 1, 2, 1, 0], 999,
+                       list(stats["attempts"]), list(stats["accepts"]), list(stats["round_trips"]),
+                       list(stats["phase"]))
+    assert engine.states().tobytes() == states.tobytes()
+    assert engine.energies().tobytes() == energies.tobytes()
+    assert np.array_equal(engine.temp_of_slot(), labels) and engine.sweeps_done == 50

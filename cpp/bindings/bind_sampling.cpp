@@ -104,11 +104,10 @@ py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
                          std::vector<std::uint64_t> round_trips, std::vector<int> phase) {
              const std::size_t S = std::size_t(e.sampler.slots()), n = std::size_t(e.sampler.n());
              if (std::size_t(states.size()) != S * n) throw std::invalid_argument("checkpoint states have the wrong size");
-             if (attempts.size() != e.pt.stats().attempts.size() || accepts.size() != attempts.size() ||
-                 round_trips.size() != S || phase.size() != S)
-               throw std::invalid_argument("checkpoint statistics have the wrong size");
+             const pspin::TemperingStats stats{attempts, accepts, round_trips, phase};
+             e.pt.check_restore(temp_of_slot, stats);  // before anything is overwritten
              e.sampler.restore(states.data(), aux);
-             e.pt.restore(temp_of_slot, sweeps, pspin::TemperingStats{attempts, accepts, round_trips, phase});
+             e.pt.restore(temp_of_slot, sweeps, stats);
            });
 }
 

@@ -70,7 +70,7 @@ class Tempering {
     stats_.accepts.assign(R_ > 1 ? R_ - 1 : 0, 0);
     stats_.round_trips.assign(std::size_t(R_) * K_, 0);
     stats_.phase.assign(std::size_t(R_) * K_, 0);
-    rebuild_index();
+    slot_of_temp_ = index_of(temp_of_slot_);
     for (int s = 0; s < R_ * K_; ++s) track_round_trip(s);
   }
 
@@ -95,12 +95,23 @@ class Tempering {
   }
 
   // Restores the label permutation, sweep count and statistics of a checkpoint.
-  void restore(const std::vector<int>& temp_of_slot, std::uint64_t sweeps, const TemperingStats& stats) {
+  // Throws, changing nothing, unless the labels are a permutation within each
+  // ladder and the statistics have this run's sizes (callers check before they
+  // restore the sampler, so a bad checkpoint leaves the engine as it was).
+  void check_restore(const std::vector<int>& temp_of_slot, const TemperingStats& stats) const {
     if (temp_of_slot.size() != temp_of_slot_.size()) throw std::invalid_argument("permutation has the wrong size");
+    if (stats.attempts.size() != stats_.attempts.size() || stats.accepts.size() != stats_.accepts.size() ||
+        stats.round_trips.size() != temp_of_slot_.size() || stats.phase.size() != temp_of_slot_.size())
+      throw std::invalid_argument("checkpoint statistics have the wrong size");
+    index_of(temp_of_slot);
+  }
+
+  void restore(const std::vector<int>& temp_of_slot, std::uint64_t sweeps, const TemperingStats& stats) {
+    check_restore(temp_of_slot, stats);
+    slot_of_temp_ = index_of(temp_of_slot);
     temp_of_slot_ = temp_of_slot;
     sweep_ = sweeps;
     stats_ = stats;
-    rebuild_index();
   }
 
   // n_sweeps sweeps, each followed by swap attempts; after every sweep whose
@@ -264,14 +275,16 @@ class Tempering {
   }
 
  private:
-  void rebuild_index() {
-    slot_of_temp_.assign(std::size_t(R_) * K_, -1);
+  // slot_of_temp for the given labels; throws unless they are a permutation within each ladder.
+  std::vector<int> index_of(const std::vector<int>& temp_of_slot) const {
+    std::vector<int> slot_of_temp(std::size_t(R_) * K_, -1);
     for (int s = 0; s < R_ * K_; ++s) {
-      const int t = temp_of_slot_[s];
-      if (t < 0 || t >= R_ || slot_of_temp_[std::size_t(s / R_) * R_ + t] != -1)
+      const int t = temp_of_slot[s];
+      if (t < 0 || t >= R_ || slot_of_temp[std::size_t(s / R_) * R_ + t] != -1)
         throw std::invalid_argument("temperature labels must be a permutation within each ladder");
-      slot_of_temp_[std::size_t(s / R_) * R_ + t] = s;
+      slot_of_temp[std::size_t(s / R_) * R_ + t] = s;
     }
+    return slot_of_temp;
   }
 
   // Round trip: lowest -> highest -> lowest temperature.
