@@ -211,17 +211,19 @@ class SphereDescent {
     backtracks_[i] = 0;
   }
 
-  void remember(int i, const double* x_old, const double* g_old) {
+  // The step and gradient change of an accepted trial, called before accept()
+  // moves the trial into s_ and g_.
+  void remember(int i) {
     const std::size_t row = std::size_t(i) * n_;
     const int h = hist_head_[i];
     double* sv = &hist_s_[(std::size_t(i) * memory_ + h) * n_];
     double* yv = &hist_y_[(std::size_t(i) * memory_ + h) * n_];
     for (int k = 0; k < n_; ++k) {
-      sv[k] = s_[row + k] - x_old[k];
-      yv[k] = g_[row + k] - g_old[k];
+      sv[k] = trial_[row + k] - s_[row + k];
+      yv[k] = g_trial_[row + k] - g_[row + k];
     }
-    project(&s_[row], sv);
-    project(&s_[row], yv);
+    project(&trial_[row], sv);
+    project(&trial_[row], yv);
     const double sy = dot(sv, yv);
     if (sy <= 1e-12 * norm(sv) * norm(yv)) return;  // no positive curvature: keep the old history
     hist_head_[i] = (h + 1) % memory_;
@@ -234,11 +236,6 @@ class SphereDescent {
 #pragma omp parallel for schedule(static) if (double(active.size()) * n_ > kMinParallelWork)
     for (int j = 0; j < int(active.size()); ++j) lbfgs_direction(active[j]);
     std::vector<int> searching = active;
-    std::vector<double> x_old(std::size_t(b_) * n_), g_old(std::size_t(b_) * n_);
-    for (int i : active) {
-      std::copy(&s_[std::size_t(i) * n_], &s_[std::size_t(i) * n_] + n_, &x_old[std::size_t(i) * n_]);
-      std::copy(&g_[std::size_t(i) * n_], &g_[std::size_t(i) * n_] + n_, &g_old[std::size_t(i) * n_]);
-    }
     while (!searching.empty()) {
       for (int i : searching) retract(i, t_[i]);
       evaluate(searching, trial_.data(), e_trial_.data(), g_trial_.data());
@@ -248,8 +245,8 @@ class SphereDescent {
         // energy's rounding error, eps of the couplings' type times |H|.
         const double slack = 64.0 * double(std::numeric_limits<T>::epsilon()) * std::abs(e_[i]);
         if (e_trial_[i] <= e_[i] + kArmijo * t_[i] * slope_[i] + slack) {
+          remember(i);
           accept(i);
-          remember(i, &x_old[std::size_t(i) * n_], &g_old[std::size_t(i) * n_]);
         } else if (++backtracks_[i] > kMaxBacktracks) {
           // No decrease along a descent direction: the start sits at the
           // resolution of the arithmetic. It is converged only if gtol holds.
