@@ -179,7 +179,8 @@ def critical_points(
                 x = s.astype(np.float64) + q @ step
                 s = (x * (radius / np.linalg.norm(x))).astype(model.dtype)
                 iters[i] = it + 1
-            energy, q, g, h = _tangent_system(model, s)
+            else:  # max_iter steps taken: the last point is not evaluated yet
+                energy, q, g, h = _tangent_system(model, s)
             lam = np.linalg.eigvalsh(h)
             out_states[i], energies[i], gnorm[i] = s, energy, np.linalg.norm(g) / radius
             eigs[i], idx[i] = lam, int(np.sum(lam < 0))
