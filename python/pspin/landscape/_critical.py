@@ -11,7 +11,6 @@ from .. import _seed, _validate
 from ..models import SphericalPSpin
 from ._progress import progress_bar
 from ._starts import initial_states
-from ._tangent import tangent_basis
 
 
 @dataclass(frozen=True)
@@ -61,13 +60,21 @@ class CriticalPoints:
 
 
 def _tangent_system(model: SphericalPSpin, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """Energy, tangent basis Q, gradient and Hessian in tangent coordinates at s."""
+    """Energy, the Householder vector u of s, and the gradient and Riemannian Hessian in
+    the tangent coordinates Q = (I - 2uu^T)[:, 1:] (O(n^2), no dense Q)."""
     energy, g = model.energy_and_gradient(s)
     g = g.astype(np.float64)
-    hess = model.hessian(s)
-    q = tangent_basis(s)
-    mu = float(s @ g) / float(s @ s)
-    return energy, q, q.T @ g, q.T @ hess @ q - mu * np.eye(q.shape[1])
+    s64 = s.astype(np.float64)
+    u = model._householder(s64)
+    h = model._tangent_block(model.hessian(s), s64)
+    h[np.diag_indices_from(h)] -= model._radial_curvature(s64, g)
+    return energy, u, (g - 2.0 * u * (u @ g))[1:], h
+
+
+def _from_tangent(u: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Q step for Q = (I - 2uu^T)[:, 1:]."""
+    v = np.concatenate([[0.0], step])
+    return v - 2.0 * u * (u @ v)
 
 
 def _step(grad: np.ndarray, hess: np.ndarray, target: int | None, max_step: float) -> np.ndarray:
@@ -168,7 +175,7 @@ def critical_points(
             s = s.astype(model.dtype)
             target = index
             for it in range(max_iter):
-                energy, q, g, h = _tangent_system(model, s)
+                energy, u, g, h = _tangent_system(model, s)
                 norm = np.linalg.norm(g) / radius
                 if norm < gtol:
                     break
@@ -176,11 +183,11 @@ def critical_points(
                 # already fixed by then, so polishing cannot change the target.
                 tgt = None if norm < 1e-6 else target
                 step = _step(g, h, tgt, cap)
-                x = s.astype(np.float64) + q @ step
+                x = s.astype(np.float64) + _from_tangent(u, step)
                 s = (x * (radius / np.linalg.norm(x))).astype(model.dtype)
                 iters[i] = it + 1
             else:  # max_iter steps taken: the last point is not evaluated yet
-                energy, q, g, h = _tangent_system(model, s)
+                energy, u, g, h = _tangent_system(model, s)
             lam = np.linalg.eigvalsh(h)
             out_states[i], energies[i], gnorm[i] = s, energy, np.linalg.norm(g) / radius
             eigs[i], idx[i] = lam, int(np.sum(lam < 0))

@@ -100,12 +100,18 @@ class SphericalPSpin(PSpinModel):
         tangent = self._tangent_block(hess, s64)
         return np.linalg.eigvalsh(tangent) - mu
 
-    def _tangent_block(self, mat: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Q^T M Q restricted to the tangent space, Q the Householder reflection of s."""
+    @staticmethod
+    def _householder(s: np.ndarray) -> np.ndarray:
+        """Unit u with (I - 2uu^T) s / |s| = -sign(s_0) e_0: the reflection's last n-1
+        columns are an orthonormal basis of the tangent space at s."""
         unit = s / np.linalg.norm(s)
         u = unit.copy()
         u[0] += 1.0 if unit[0] >= 0 else -1.0  # avoid cancellation
-        u /= np.linalg.norm(u)
+        return u / np.linalg.norm(u)
+
+    def _tangent_block(self, mat: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Q^T M Q restricted to the tangent space, Q the Householder reflection of s."""
+        u = self._householder(s)
         mu = mat @ u
         c = float(u @ mu)
         # (I - 2uu^T) M (I - 2uu^T) = M - 2u(Mu)^T - 2(Mu)u^T + 4c uu^T
