@@ -147,14 +147,20 @@ np.save(sys.argv[1], np.concatenate([r.energies.ravel(), r.overlaps.ravel()]))
 """
 
 
-@pytest.mark.parametrize("p", [2, 3])
-def test_thread_count_does_not_change_trajectories(tmp_path, p):
+def _outputs_on_1_and_2_threads(tmp_path, script: str) -> list[np.ndarray]:
+    """Runs `script` (which saves one array to argv[1]) with OMP_NUM_THREADS=1 and 2."""
     outputs = []
     for threads in ("1", "2"):
         path = tmp_path / f"out{threads}.npy"
         env = dict(os.environ, OMP_NUM_THREADS=threads)
-        subprocess.run([sys.executable, "-c", _SCRIPT.format(p=p), str(path)], check=True, env=env)
+        subprocess.run([sys.executable, "-c", script, str(path)], check=True, env=env)
         outputs.append(np.load(path))
+    return outputs
+
+
+@pytest.mark.parametrize("p", [2, 3])
+def test_thread_count_does_not_change_trajectories(tmp_path, p):
+    outputs = _outputs_on_1_and_2_threads(tmp_path, _SCRIPT.format(p=p))
     assert outputs[0].tobytes() == outputs[1].tobytes()
 
 
@@ -170,12 +176,7 @@ np.save(sys.argv[1], np.concatenate([r.best_energies, r.final_states.ravel(), r.
 def test_annealing_thread_count_does_not_change_runs(tmp_path, p):
     """Runs are grouped per thread (6 in one group on 1 thread, 3 + 3 on 2); past the
     field refresh at sweep 1024 every run must still be bit-identical."""
-    outputs = []
-    for threads in ("1", "2"):
-        path = tmp_path / f"anneal{threads}.npy"
-        env = dict(os.environ, OMP_NUM_THREADS=threads)
-        subprocess.run([sys.executable, "-c", _ANNEAL_SCRIPT.format(p=p), str(path)], check=True, env=env)
-        outputs.append(np.load(path))
+    outputs = _outputs_on_1_and_2_threads(tmp_path, _ANNEAL_SCRIPT.format(p=p))
     assert outputs[0].tobytes() == outputs[1].tobytes()
 
 
