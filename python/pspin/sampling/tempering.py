@@ -222,7 +222,7 @@ class ParallelTempering:
                     start = time.perf_counter()
                     energies, overlaps = self._engine.run(todo, sample_every)
                     elapsed = time.perf_counter() - start
-                    self._keep_samples(done, todo, sample_every, burn_in, energies, overlaps)
+                    self._keep_samples(done, sample_every, burn_in, energies, overlaps)
                     bar.update(todo)
                     if done < burn_in:
                         self._after_burn_in_chunk(done + todo, burn_in)
@@ -244,7 +244,7 @@ class ParallelTempering:
             self._save(path)
         return self.result()
 
-    def _keep_samples(self, done: int, todo: int, every: int, burn_in: int, energies: np.ndarray, overlaps: np.ndarray) -> None:
+    def _keep_samples(self, done: int, every: int, burn_in: int, energies: np.ndarray, overlaps: np.ndarray) -> None:
         first = done // every + 1
         sweep_of_sample = (first + np.arange(energies.shape[0])) * every
         keep = sweep_of_sample > burn_in
@@ -263,37 +263,41 @@ class ParallelTempering:
         interval = self._tune_interval(burn_in)
         return min(burn_in, (done // interval + 1) * interval)
 
+    def _counters(self) -> dict[str, np.ndarray]:
+        """The engine's cumulative counts (copies): swaps, round trips and, for HMC,
+        trajectories and summed acceptance probabilities per temperature."""
+        counts = {k: np.array(v) for k, v in self._engine.stats().items()}
+        if isinstance(self.model, SphericalPSpin):
+            acc = self._engine.acceptance()
+            counts["hmc_attempts"] = np.array(acc["attempts"])
+            counts["hmc_prob"] = np.array(acc["accept_prob_sum"])
+        return counts
+
     def _after_burn_in_chunk(self, done: int, burn_in: int) -> None:
-        stats = self._engine.stats()
+        counts = self._counters()
         at_tune_point = self.adaptive and (done % self._tune_interval(burn_in) == 0 or done == burn_in)
         if at_tune_point and done < burn_in:
-            self._tune(stats)
+            self._tune(counts)
         if done >= burn_in:
-            self._stats_at_burn_in = {k: np.array(v) for k, v in stats.items()}
-            if isinstance(self.model, SphericalPSpin):
-                acc = self._engine.acceptance()
-                self._stats_at_burn_in["hmc_attempts"] = np.array(acc["attempts"])
-                self._stats_at_burn_in["hmc_prob"] = np.array(acc["accept_prob_sum"])
+            self._stats_at_burn_in = counts
 
-    def _tune(self, stats: dict[str, np.ndarray]) -> None:
+    def _tune(self, counts: dict[str, np.ndarray]) -> None:
         """Feedback during burn-in from the counts since the previous tune point:
         the ladder towards equal swap acceptance and, for HMC, each temperature's
         step towards acceptance 0.8 (the measurement then runs with both frozen)."""
         last = self._last_tune or {}
-        attempts = stats["attempts"] - last.get("attempts", 0)
-        accepts = stats["accepts"] - last.get("accepts", 0)
+        attempts = counts["attempts"] - last.get("attempts", 0)
+        accepts = counts["accepts"] - last.get("accepts", 0)
         if self.requested_temperatures.size > 2 and np.all(attempts > 0):
             t = equalise_acceptance(self.temperatures, accepts / attempts)
             self._engine.set_betas(list(1.0 / t))
-        tune = {"attempts": stats["attempts"].copy(), "accepts": stats["accepts"].copy()}
-        if isinstance(self.model, SphericalPSpin):
-            acc = self._engine.acceptance()
-            tries = acc["attempts"] - last.get("hmc_attempts", 0)
-            prob = (acc["accept_prob_sum"] - last.get("hmc_prob", 0)) / np.maximum(tries, 1)
+        if "hmc_attempts" in counts:
+            tries = counts["hmc_attempts"] - last.get("hmc_attempts", 0)
+            prob = (counts["hmc_prob"] - last.get("hmc_prob", 0)) / np.maximum(tries, 1)
             steps = np.asarray(self._engine.step_sizes()) * np.exp(np.clip(prob - 0.8, -0.5, 0.5))
             self._engine.set_step_sizes(list(steps))
-            tune.update(hmc_attempts=acc["attempts"].copy(), hmc_prob=acc["accept_prob_sum"].copy())
-        self._last_tune = tune
+        tuned_on = ("attempts", "accepts", "hmc_attempts", "hmc_prob")
+        self._last_tune = {k: v for k, v in counts.items() if k in tuned_on}
 
     # ------------------------------------------------------------------ results
     def result(self) -> PTResult:
@@ -302,15 +306,14 @@ class ParallelTempering:
         pairs = K * (K - 1) // 2
         energies = np.concatenate(self._energies) if self._energies else np.empty((0, R, K))
         overlaps = np.concatenate(self._overlaps) if self._overlaps else np.empty((0, R, pairs))
-        stats = self._engine.stats()
+        stats = self._counters()
         base = self._stats_at_burn_in or {k: np.zeros_like(v) for k, v in stats.items()}
         attempts = stats["attempts"] - base["attempts"]
         accepts = stats["accepts"] - base["accepts"]
         move_acceptance = None
-        if isinstance(self.model, SphericalPSpin):
-            acc = self._engine.acceptance()
-            tries = acc["attempts"] - base.get("hmc_attempts", 0)
-            move_acceptance = (acc["accept_prob_sum"] - base.get("hmc_prob", 0)) / np.maximum(tries, 1)
+        if "hmc_attempts" in stats:
+            tries = stats["hmc_attempts"] - base.get("hmc_attempts", 0)
+            move_acceptance = (stats["hmc_prob"] - base.get("hmc_prob", 0)) / np.maximum(tries, 1)
         return PTResult(
             model=self.model,
             temperatures=self.temperatures,
