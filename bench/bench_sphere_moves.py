@@ -51,10 +51,10 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from foreign_load import ForeignLoad, contaminated  # noqa: E402
+from foreign_load import ForeignLoad, contaminated
 
 
 def tau_int(series: np.ndarray, c: float = 5.0) -> float:

@@ -12,7 +12,6 @@ import resource
 import time
 
 import numpy as np
-
 import pspin
 
 start = time.perf_counter()

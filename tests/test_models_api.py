@@ -8,9 +8,8 @@ import math
 import re
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 
 
 # --------------------------------------------------------------------------- package

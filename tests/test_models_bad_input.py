@@ -7,9 +7,8 @@ import re
 import time
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 
 Sph = pspin.SphericalPSpin
 Ising = pspin.IsingPSpin

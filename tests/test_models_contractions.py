@@ -31,9 +31,8 @@ import math
 import zlib
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 
 LETTERS = "ijklmnopqrstuvwxy"
 

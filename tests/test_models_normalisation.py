@@ -22,9 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 
 N_SEEDS = 3000
 Z_MAX = 4.0

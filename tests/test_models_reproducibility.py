@@ -8,9 +8,8 @@ several tasks above 2^17 couplings per degree, so the thread checks use n = 200,
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 
 MODELS = {
     "sph_p3_f64": lambda seed: pspin.SphericalPSpin(200, 3, seed=seed),

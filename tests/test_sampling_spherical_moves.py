@@ -13,9 +13,8 @@ checkpoint resume.
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin import _core
 
 

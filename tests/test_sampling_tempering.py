@@ -13,9 +13,8 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin.analysis import binning_error
 from pspin.sampling import ParallelTempering, geometric_temperatures
 

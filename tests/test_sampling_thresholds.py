@@ -13,7 +13,6 @@ and the cancellation in the heat-bath difference are largest.
 from __future__ import annotations
 
 import numpy as np
-
 from pspin import _core
 
 

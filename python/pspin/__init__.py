@@ -20,11 +20,20 @@ except ImportError as exc:  # pragma: no cover - only hit on a broken install
         "`pip install .` (or, for development, `pip install --no-build-isolation -ve .`)."
     ) from exc
 
+from . import analysis, landscape, sampling, theory
 from ._config import get_num_threads, set_num_threads, show_config, threads
-from .landscape import CriticalPoints, LocalMinima, Minima, critical_points, enumerate_local_minima, minimize, unique_states
+from .landscape import (
+    CriticalPoints,
+    LocalMinima,
+    Minima,
+    critical_points,
+    enumerate_local_minima,
+    minimize,
+    unique_states,
+)
 from .models import IsingPSpin, SphericalPSpin
 from .sampling import ParallelTempering, PTResult, anneal
-from . import analysis, landscape, sampling, theory  # noqa: E402  (subpackages as attributes)
+
 
 def _version() -> str:
     # The compiled core carries the version it was built with; a build outside

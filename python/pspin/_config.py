@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import numbers
 import sys
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 from . import _core
 

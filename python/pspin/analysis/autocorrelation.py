@@ -41,8 +41,8 @@ import numpy as np
 from scipy import fft
 
 from .._validate import positive_float
-from ._validate import series
 from ._validate import scalar_or_array as _out
+from ._validate import series
 
 __all__ = [
     "AutocorrelationResult",

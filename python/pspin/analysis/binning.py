@@ -49,8 +49,8 @@ import numpy as np
 from scipy import stats
 
 from .._validate import positive_float, positive_int
-from ._validate import series
 from ._validate import scalar_or_array as _out
+from ._validate import series
 
 __all__ = ["BinningResult", "binning_error", "blocking_levels"]
 

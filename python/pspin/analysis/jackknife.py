@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .._validate import positive_int
-from ._validate import series
 from ._validate import scalar_or_array as _out
+from ._validate import series
 
 __all__ = ["JackknifeResult", "jackknife"]
 

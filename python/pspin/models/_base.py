@@ -9,7 +9,13 @@ import numpy as np
 
 from .. import _core, _seed, _validate
 from .._memory import require_memory
-from ._packing import dense_from_packed, has_repeated_index_entries, is_symmetric, packed_from_dense, tuple_count
+from ._packing import (
+    dense_from_packed,
+    has_repeated_index_entries,
+    is_symmetric,
+    packed_from_dense,
+    tuple_count,
+)
 
 # Dense tensors beyond this are refused by .tensors(): they are for checks at small n.
 _MAX_DENSE_BYTES = 2**31

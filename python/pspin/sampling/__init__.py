@@ -7,4 +7,4 @@ from .ladders import equalise_acceptance, geometric_temperatures
 from .result import PTResult
 from .tempering import ParallelTempering
 
-__all__ = ["AnnealResult", "PTResult", "anneal", "ParallelTempering", "equalise_acceptance", "geometric_temperatures"]
+__all__ = ["AnnealResult", "PTResult", "ParallelTempering", "anneal", "equalise_acceptance", "geometric_temperatures"]
