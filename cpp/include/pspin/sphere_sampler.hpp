@@ -176,18 +176,17 @@ class SphereSampler {
     sync_out();
   }
 
-  void sweep_all(const double* beta_of_slot, std::uint64_t sweep) {
+  void sweep_all(const double* beta_of_slot, const int* temp_of_slot, std::uint64_t sweep) {
     const std::size_t sn = s_.size();
     x_.resize(sn);
     v_.resize(sn);
     hx_.resize(sn);
     ex_.resize(slots_);
     std::vector<double> eps(slots_), k0(slots_), u_acc(slots_);
-    std::vector<int> r_of(slots_);
+    const int* r_of = temp_of_slot;
     // Per element: ~100 flops for the momenta (Philox + Box-Muller), ~20 per flow step.
     const bool par = slots_ > 1 && double(sn) * 64 > kMinParallelWork;
     for (int s = 0; s < slots_; ++s) {
-      r_of[s] = temp_index(beta_of_slot[s]);
       const auto u = philox4x32_10(philox_counter(std::uint32_t(s), 0, sweep, RandomPurpose::SphereAccept), key_);
       u_acc[s] = uniform_open0(u[0], u[2]);  // in (0, 1]
       eps[s] = eps_[r_of[s]] * (0.9 + 0.2 * uniform32(u[1]));
@@ -281,12 +280,6 @@ class SphereSampler {
     project(x, v);
   }
 
-  int temp_index(double beta) const {
-    for (int r = 0; r < int(betas_.size()); ++r)
-      if (betas_[r] == beta) return r;
-    throw std::logic_error("slot at an inverse temperature the sampler does not know");
-  }
-
   // Energies and fields h = -dH/ds of all slots (rows of a slots x n array) in
   // one batched pass; the batch is padded to the SIMD chunk (never the B = 1
   // path), so a slot's result depends on its own state only.
@@ -330,15 +323,15 @@ class SpherePairSampler {
 
   SpherePairSampler(const Couplings<T>& couplings, const T* initial, int slots, std::vector<double> betas,
                     std::uint64_t seed, double max_angle)
-      : C_(couplings), n_(couplings.n()), slots_(slots), key_(philox_key(seed)), betas_(std::move(betas)) {
+      : C_(couplings), n_(couplings.n()), slots_(slots), key_(philox_key(seed)) {
     if (slots < 1) throw std::invalid_argument("need at least one configuration");
     if (!(max_angle > 0) || !std::isfinite(max_angle)) throw std::invalid_argument("max_angle must be positive and finite");
     if (n_ < 2) throw std::invalid_argument("pair rotations need n >= 2");
-    for (double b : betas_)
+    for (double b : betas)
       if (!(b > 0) || !std::isfinite(b)) throw std::invalid_argument("inverse temperatures must be positive and finite");
-    const int R = int(betas_.size());
+    const int R = int(betas.size());
     angle_.resize(R);
-    for (int r = 0; r < R; ++r) angle_[r] = std::min(max_angle / std::sqrt(betas_[r]), 3.141592653589793);
+    for (int r = 0; r < R; ++r) angle_[r] = std::min(max_angle / std::sqrt(betas[r]), 3.141592653589793);
     attempts_.assign(R, 0.0);
     accepts_.assign(R, 0.0);
     build_dense();
@@ -405,24 +398,11 @@ class SpherePairSampler {
     sync_out();
   }
 
-  // The tempering ladder moved (burn-in tuning): per-temperature settings stay
-  // attached to the temperature index.
-  void set_betas(const std::vector<double>& betas) {
-    if (betas.size() != betas_.size()) throw std::invalid_argument("need one inverse temperature per label");
-    betas_ = betas;
-  }
-
-  void sweep_all(const double* beta_of_slot, std::uint64_t sweep) {
+  void sweep_all(const double* beta_of_slot, const int* temp_of_slot, std::uint64_t sweep) {
     if (sweep > 0 && sweep % kRefreshEvery == 0) refresh();
     std::vector<int> order(n_);
     pair_order(sweep, order.data());
-    std::vector<int> r_of(slots_);
-    for (int s = 0; s < slots_; ++s) {
-      r_of[s] = -1;
-      for (int r = 0; r < int(betas_.size()); ++r)
-        if (betas_[r] == beta_of_slot[s]) { r_of[s] = r; break; }
-      if (r_of[s] < 0) throw std::logic_error("slot at an inverse temperature the sampler does not know");
-    }
+    const int* r_of = temp_of_slot;
     ui_.resize(std::size_t(slots_) * n_);
     uj_.resize(std::size_t(slots_) * n_);
     std::vector<double> di(slots_), dj(slots_);
@@ -593,7 +573,7 @@ class SpherePairSampler {
   const Couplings<T>& C_;
   int n_, slots_;
   Philox4x32Key key_;
-  std::vector<double> betas_, angle_, attempts_, accepts_;
+  std::vector<double> angle_, attempts_, accepts_;
   std::vector<double> s_, h_, e_, ui_, uj_;
   std::unique_ptr<T[]> t3_, w2_;
   std::vector<T> out_;

@@ -12,7 +12,9 @@
 //   double energy(int slot) const;           // total H
 //   const X* state(int slot) const;          // n values
 // and either
-//   void sweep_all(const double* beta_of_slot, std::uint64_t sweep);   // all slots together
+//   void sweep_all(const double* beta_of_slot, const int* temp_of_slot, std::uint64_t sweep);
+//                                            // all slots together; temp_of_slot indexes
+//                                            // per-temperature settings (step sizes)
 //   double overlap(int a, int b) const;      // s_a . s_b / n
 // or, declaring `static constexpr bool kSweepsByLadder = true`,
 //   void sweep_slots(int first, int count, const double* beta, std::uint64_t sweep);
@@ -145,7 +147,7 @@ class Tempering {
     for (int t = 0; t < n_sweeps; ++t) {
       const std::uint64_t sweep = start + std::uint64_t(t);
       for (int s = 0; s < R_ * K_; ++s) beta_of_slot[s] = betas_[temp_of_slot_[s]];
-      S_.sweep_all(beta_of_slot.data(), sweep);
+      S_.sweep_all(beta_of_slot.data(), temp_of_slot_.data(), sweep);
       for (int k = 0; k < K_; ++k) swap_labels(k, sweep, stats_.attempts.data(), stats_.accepts.data());
       if ((sweep + 1) % every != 0) continue;
       const int idx = sample_index(sweep, start, every);
@@ -264,7 +266,7 @@ class Tempering {
         set_betas({schedule[step]});
         std::fill(beta_of_slot.begin(), beta_of_slot.end(), schedule[step]);
         for (int t = 0; t < sweeps_per_step; ++t) {
-          S_.sweep_all(beta_of_slot.data(), start + std::uint64_t(step) * sweeps_per_step + t);
+          S_.sweep_all(beta_of_slot.data(), temp_of_slot_.data(), start + std::uint64_t(step) * sweeps_per_step + t);
           for (int k = 0; k < K_; ++k) keep_best(k);
         }
         for (int k = 0; k < K_; ++k) trace[std::size_t(step) * K_ + k] = S_.energy(k);
