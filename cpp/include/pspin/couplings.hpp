@@ -28,7 +28,6 @@ struct DegreeBlock {
   TupleLayout layout;
   double coefficient = 1.0;
   StreamArray<T> values;  // uninitialised on purpose: first touch by the filling threads
-  std::vector<int> bounds;      // first-index split used for every parallel pass
 
   std::uint64_t size() const { return layout.size(); }
 };
@@ -50,12 +49,10 @@ class Couplings {
       block.values = allocate_stream<T>(block.size());
       // ~64k tuples per task keeps task overhead small yet balances two threads well.
       const std::uint64_t tasks = std::max<std::uint64_t>(1, std::min<std::uint64_t>(64, block.size() >> 16));
-      block.bounds = block.layout.split_first_indices(int(tasks));
+      const std::vector<int> bounds = block.layout.split_first_indices(int(tasks));
+      for (std::size_t t = 0; t + 1 < bounds.size(); ++t) tasks_.push_back({int(d), bounds[t], bounds[t + 1]});
       blocks_.push_back(std::move(block));
     }
-    for (int b = 0; b < int(blocks_.size()); ++b)
-      for (std::size_t t = 0; t + 1 < blocks_[b].bounds.size(); ++t)
-        tasks_.push_back({b, blocks_[b].bounds[t], blocks_[b].bounds[t + 1]});
   }
 
   int n() const { return n_; }
