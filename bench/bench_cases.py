@@ -21,6 +21,9 @@ P2_SIZE = 4096
 BATCHES = (1, 32)
 DTYPES = ("float64", "float32")
 THREADS = (1, 2)
+# report.py's batch sweep (issue 9): no b dearer per configuration than b=1
+SWEEP_N = 400
+SWEEP_BATCHES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 SEED = 20240601
 
 # Relative tolerances of a gradient check, scaled by the largest |component| of the reference
@@ -96,12 +99,12 @@ def make_model(p: int, n: int, dtype: str) -> Any:
 MAX_BATCH = max(BATCHES)
 
 
-def make_states(model: Any, b: int) -> np.ndarray:
-    """(b, n) random states on the sphere, in the model's dtype, C-contiguous; the b=1 state
-    is the first of the b=32 states, so one reference serves every batch size."""
-    if b > MAX_BATCH:
-        raise ValueError(f"b <= {MAX_BATCH}")
-    return np.ascontiguousarray(model.random_state(MAX_BATCH, seed=SEED)[:b])
+def make_states(model: Any, b: int, pool: int = MAX_BATCH) -> np.ndarray:
+    """(b, n) random states on the sphere, in the model's dtype, C-contiguous: the first b
+    of ``pool`` states, so one reference (for the pool) serves every batch size."""
+    if b > pool:
+        raise ValueError(f"b <= {pool}")
+    return np.ascontiguousarray(model.random_state(pool, seed=SEED)[:b])
 
 
 def pspin_gradient(model: Any) -> Callable[[np.ndarray], np.ndarray]:

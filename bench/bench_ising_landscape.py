@@ -2,6 +2,7 @@
 
 pytest-benchmark:  python -m pytest bench/bench_ising_landscape.py -q --benchmark-only
 Script (a table):  python bench/bench_ising_landscape.py [--quick]
+                   (also written to results/ising_landscape[-LEVEL].md / .json)
 
 "Visited" counts the configurations the Gray-code walk actually steps through: 2^n, or
 2^(n-1) for models without odd degrees (s and -s are equivalent, so half the
@@ -22,6 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import levels
 import pspin
 from foreign_load import ForeignLoad, sample
 from pspin.landscape._ising import enumerate_local_minima, minimize_ising
@@ -131,16 +133,17 @@ def main() -> None:
     while time.monotonic() < deadline and sample(2.0).contaminated:
         pass
     info = pspin.show_config(file=io.StringIO())
-    print(
-        f"pspin {pspin.__version__}, compiler {info['compiler']}, max threads {info['max_threads']}"
-    )
-    print("Exact enumeration of one-flip-stable states")
-    _enumeration_rows(args.quick)
-    print(
-        "\nSingle-flip descent to one-flip-stable states (includes building the dense couplings);"
-    )
-    print("<iter>: mean flips per start (greedy) or sweeps (random)")
-    _descent_rows(args.quick)
+    with levels.Recorder("ising_landscape", (1, 2)):
+        print(
+            f"pspin {pspin.__version__}, compiler {info['compiler']}, max threads {info['max_threads']}"
+        )
+        print("Exact enumeration of one-flip-stable states")
+        _enumeration_rows(args.quick)
+        print(
+            "\nSingle-flip descent to one-flip-stable states (includes building the dense couplings);"
+        )
+        print("<iter>: mean flips per start (greedy) or sweeps (random)")
+        _descent_rows(args.quick)
 
 
 if __name__ == "__main__":

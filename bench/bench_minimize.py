@@ -22,6 +22,7 @@ The foreign load (CPU used by other processes, bench/foreign_load.py) is printed
 timing; a 2-thread figure above 0.2 foreign CPUs is contaminated.
 
 Script:          python bench/bench_minimize.py [--threads 2] [--scipy-starts 3] [--quick]
+                 writes results/minimize[-LEVEL].md / .json (bench/levels.py: every SIMD level)
 pytest-benchmark python -m pytest bench/bench_minimize.py -q --benchmark-only
 """
 
@@ -39,8 +40,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import levels
 import pspin
-from foreign_load import CONTAMINATED, ForeignLoad
+from foreign_load import ForeignLoad, contaminated, limit
 
 N, P, SEED, START_SEED = 400, 3, 20240601, 7
 GTOL = 1e-6
@@ -143,6 +145,11 @@ def main() -> None:
     ap.add_argument("--scipy-starts", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="n = 200, 2 scipy starts")
     args = ap.parse_args()
+    with levels.Recorder("minimize", (args.threads,)) as rec:
+        run(args, rec)
+
+
+def run(args: argparse.Namespace, rec: levels.Recorder) -> None:
     n = 200 if args.quick else N
     k_scipy = 2 if args.quick else args.scipy_starts
     model, starts = setup(n)
@@ -191,13 +198,19 @@ def main() -> None:
     )
     ratio = rate_p / rate_s
     flag = (
-        f" (contaminated: foreign load > {CONTAMINATED:.1f} CPUs)"
-        if max(load_p.sample.foreign_cpus, load_s.sample.foreign_cpus) > CONTAMINATED
+        f" (contaminated: foreign load > {limit(args.threads):.1f} CPUs)"
+        if contaminated(max(load_p.sample.foreign_cpus, load_s.sample.foreign_cpus), args.threads)
         else ""
     )
+    verdict = "n/a (load)" if flag else "PASS" if ratio >= TARGET else "MISS"
     print(
-        f"ratio pspin / scipy (minima per second): {ratio:.1f}x  (target >= {TARGET:.0f}x: {'met' if ratio >= TARGET else 'NOT met'}){flag}"
+        f"ratio pspin / scipy (minima per second): {ratio:.1f}x  (target >= {TARGET:.0f}x: {verdict}){flag}"
     )
+    rec.data.update(n=n, threads=args.threads, pspin_minima_per_s=rate_p, scipy_minima_per_s=rate_s,
+                    scipy_starts=k_scipy, foreign_cpus=[load_p.sample.foreign_cpus, load_s.sample.foreign_cpus])
+    rec.headline.append(levels.headline(
+        f"minimize p={P} n={n}, {args.threads} threads: pspin L-BFGS / scipy L-BFGS-B (minima/s)",
+        ratio, f"{ratio:.1f}×", f"≥ {TARGET:g}×", verdict))
 
 
 # ---------------------------------------------------------------- pytest-benchmark

@@ -3,6 +3,7 @@
     python bench/bench_sphere_moves.py                     # full: ~2.5 min on an idle machine
     python bench/bench_sphere_moves.py --quick             # smaller runs
     python bench/bench_sphere_moves.py --skip-a --threads 1,2,4,8
+    (the output is also written to results/sphere_moves[-LEVEL].md / .json)
 
 Results on an idle 16-core Intel Xeon (the device machine, 2026-11-30; the 2-core dev box
 was loaded by 1-2 foreign CPUs, so its timings were contaminated; the tau values, being
@@ -54,6 +55,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import levels
 from foreign_load import ForeignLoad, contaminated
 
 
@@ -157,6 +159,12 @@ def main(argv=None) -> int:
     ap.add_argument("--step", type=float, default=0.25, help="part B: step size at T = 1")
     ap.add_argument("--threads", default="1,2", help="part B: thread counts, comma separated (first = reference)")
     args = ap.parse_args(argv)
+    counts = [int(t) for t in args.threads.split(",")]
+    with levels.Recorder("sphere_moves", sorted({1, *counts})) as rec:
+        return run(args, rec)
+
+
+def run(args: argparse.Namespace, rec: levels.Recorder) -> int:
     import pspin
 
     print(f"# pspin {getattr(pspin, '__version__', '?')}, {os.cpu_count()} CPUs, load average "
@@ -210,6 +218,11 @@ def main(argv=None) -> int:
         for threads in counts[1:]:
             speedup = res[threads]["sweeps"] / res[threads]["wall"] / (res[ref]["sweeps"] / res[ref]["wall"])
             print(f"{threads}-thread speed-up over {ref}: {speedup:.2f}x" + (" (target >= 1.7x)" if threads == 2 else ""))
+            if threads == 2 and ref == 1:
+                loaded = contaminated(max(res[1]["foreign_cpus"], res[2]["foreign_cpus"]), 2)
+                rec.headline.append(levels.headline(
+                    "PT n=256 32x2 HMC: 2-thread / 1-thread sweeps/s", speedup, f"{speedup:.2f}×", "≥ 1.7×",
+                    "n/a (load)" if loaded else "PASS" if speedup >= 1.7 else "MISS"))
         T = np.array(res[ref]["T"])
         E = res[ref]["E"]
         for target in (1.0, 0.7):

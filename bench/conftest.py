@@ -119,6 +119,13 @@ def record_load(test_id: str, threads: int, foreign: float, reliable: bool) -> N
     _LOADS.append((test_id, threads, foreign, reliable))
 
 
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    """Stamps --benchmark-json with the SIMD level, CPU model and flags (bench/levels.py)."""
+    import levels
+
+    machine_info["pspin"] = levels.stamp(bc.THREADS)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _LOADS:
         return

@@ -1,4 +1,4 @@
-"""One-run benchmark report for pspin's batched gradient, with issue 2's target ratios.
+"""One-run benchmark report for pspin's batched gradient, with issue 9's target ratios.
 
     python bench/report.py            # full run, ~3-5 minutes on the 2-core box
     python bench/report.py --quick    # < 1 minute: smaller bandwidth arrays, dense baselines
@@ -15,7 +15,9 @@ figures taken above 0.2 CPUs are retried and, if still loaded, marked contaminat
 their target lines reported as "n/a (load)".
 
 Writes bench/results/latest.json (all raw figures) and bench/results/latest.md (the tables,
-also printed on stdout). Progress goes to stderr.
+also printed on stdout), stamped with the SIMD level loaded, the CPU model and flags; with
+PSPIN_SIMD=<level> set, latest-<level>.json / .md (bench/levels.py runs every level). Also
+times a batch sweep (p=3 n=400 float64, 1 thread, b = 1..64). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -38,17 +40,20 @@ sys.path.insert(0, str(HERE))
 
 import bandwidth
 import bench_cases as bc
+import levels
 import numpy as np
 from foreign_load import ForeignLoad, contaminated, limit
 from foreign_load import sample as load_sample
 
 CORES = os.cpu_count() or 0
 
-# targets of issue 2
-T_NUMPY_SPEEDUP = 4.0  # b=1 float64 n=400: pspin >= 4x faster than numpy's dense matvec
-T_BW_FRACTION = 0.60  # packed bytes / time >= 60% of measured read bandwidth
-T_BATCH_GAIN = 8.0  # b=32 per-configuration time >= 8x lower than b=1
-T_THREAD_GAIN = 1.6  # 2 threads >= 1.6x faster than 1 at b=32
+# targets of issue 9 (per SIMD level), and issue 2's thread gain
+T_BW_FRACTION = 0.70  # p=3 b=1 n=800: packed bytes / time >= 70% of measured read bandwidth
+T_NUMPY_B1 = 3.0  # p=3 b=1 n=400: pspin >= 3x faster than numpy's best dense form
+T_NUMPY_B32 = 3.0  # p=3 b=32 n=400, 800: >= 3x faster than numpy's best batched form (GEMM)
+T_BATCH_GAIN = 6.0  # p=3 b=32 per-configuration time >= 6x lower than b=1
+T_P2_WITHIN = 1.25  # p=2 n=4096 b=32: pspin time <= 1.25x numpy's GEMM
+T_THREAD_GAIN = 1.6  # issue 2: 2 threads >= 1.6x faster than 1 at b=32
 
 
 def log(msg: str) -> None:
@@ -152,6 +157,7 @@ def environment() -> dict[str, Any]:
         "numpy": np.__version__,
         "pspin": pspin.__version__,
         "pspin_config": pspin.show_config(file=io.StringIO()),
+        "machine": levels.stamp(bc.THREADS),
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_dirty_core": bool(
             _git("status", "--porcelain", "--", "cpp", "CMakeLists.txt", "python")
@@ -337,6 +343,26 @@ def run_cases(args: argparse.Namespace, timer: Timer) -> list[dict[str, Any]]:
     return rows
 
 
+def batch_sweep(timer: Timer) -> list[dict[str, Any]]:
+    """pspin's gradient at every b of bc.SWEEP_BATCHES (p=3, n=400, float64, 1 thread),
+    checked against the packed numpy reference (no dense tensor needed)."""
+    model = bc.make_model(3, bc.SWEEP_N, "float64")
+    S_all = bc.make_states(model, max(bc.SWEEP_BATCHES), pool=max(bc.SWEEP_BATCHES))
+    ref = bc.packed_reference(model, S_all)
+    out = []
+    with bc.Threads(1):
+        for b in bc.SWEEP_BATCHES:
+            res = timer.measure(
+                bc.pspin_gradient(model),
+                np.ascontiguousarray(S_all[:b]),
+                1,
+                lambda got, b=b: bc.check(got, ref, "float64", f"pspin sweep b={b}"),
+            )
+            log(f"  sweep b={b:<2d}: {res['median_s'] * 1e3 / b:.3f} ms per config")
+            out.append({"b": b, "pspin": res})
+    return out
+
+
 def second_pass(
     args: argparse.Namespace, timer: Timer, rows: list[dict[str, Any]], bw: dict[str, Any]
 ) -> None:
@@ -444,111 +470,101 @@ def _verdict(value: float | None, target: float, contaminated: bool = False) -> 
 
 
 def targets(
-    rows: list[dict[str, Any]], bw: dict[str, Any], sizes: tuple[int, ...]
+    rows: list[dict[str, Any]],
+    bw: dict[str, Any],
+    sizes: tuple[int, ...],
+    sweep: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Issue 9's targets (and issue 2's thread gain), one line per case and thread count."""
     out: list[dict[str, Any]] = []
 
-    def add(
-        target: str,
-        what: str,
-        value: float | None,
-        goal: float,
-        contaminated: bool = False,
-        note: str = "",
-    ) -> None:
-        out.append(
-            {
-                "target": target,
-                "what": what,
-                "value": value,
-                "goal": goal,
-                "verdict": _verdict(value, goal, contaminated),
-                "contaminated": contaminated,
-                "note": note,
-            }
-        )
+    def add(target: str, what: str, value: float | None, goal: float, loaded: bool = False,
+            note: str = "") -> None:
+        out.append({"target": target, "what": what, "value": value, "goal": goal,
+                    "verdict": _verdict(value, goal, loaded), "contaminated": loaded, "note": note})
 
-    # (1) b=1 float64 n=400 vs numpy's best dense formulation
-    for k in bc.THREADS:
-        r = _find(rows, p=3, n=400, b=1, dtype="float64", threads=k)
-        if r is None or "median_s" not in r["numpy"]:
-            add(
-                "1",
-                f"n=400 b=1 float64, {k} of {CORES} cores: numpy best / pspin",
-                None,
-                T_NUMPY_SPEEDUP,
-                note="not measured",
-            )
-            continue
-        v = r["numpy"]["median_s"] / r["pspin"]["median_s"]
-        add(
-            "1",
-            f"n=400 b=1 float64, {k} of {CORES} cores: numpy best ({r['numpy']['best']}) / pspin",
-            v,
-            T_NUMPY_SPEEDUP,
-            r["pspin"]["contaminated"] or r["numpy"]["contaminated"],
-        )
+    def ratio(target: str, what: str, num: dict[str, Any] | None, den: dict[str, Any] | None,
+              goal: float, scale: float = 1.0) -> None:
+        """scale * num time / den time, where num and den are timing results (or absent)."""
+        if not num or not den or "median_s" not in num or "median_s" not in den:
+            add(target, what, None, goal, note="not measured")
+        else:
+            add(target, what, scale * num["median_s"] / den["median_s"], goal,
+                bool(num.get("contaminated") or den.get("contaminated")))
 
-    # (2) packed bytes / time vs the measured read bandwidth at the same thread count
-    for r in rows:
-        if r["b"] != 1 or (r["p"] == 3 and r["n"] < 400):
-            continue
-        key = f"{r['threads']}T"
-        if key not in bw:
-            continue
-        eff = r["packed_bytes"] / r["pspin"]["median_s"] / 1e9
-        frac = eff / bw[key]["read"]["gbs"]
-        both = [
-            f"{100 * eff / bw[f'{j}T']['read']['gbs']:.0f}% of the {j}-thread"
-            for j in bc.THREADS
-            if f"{j}T" in bw
-        ]
-        note = " = " + ", ".join(both) + " read BW"
-        if r["packed_bytes"] < 256 * 2**20:
-            note += "; partly cache-resident (< 256 MiB)"
-        add(
-            "2",
-            f"p={r['p']} n={r['n']} b=1 {r['dtype']}, {r['threads']} of {CORES} cores: "
-            f"{eff:.1f} GB/s / read BW {bw[key]['read']['gbs']:.1f}",
-            frac,
-            T_BW_FRACTION,
-            r["pspin"]["contaminated"] or bool(bw[key].get("contaminated")),
-            note,
-        )
+    def get(impl: str, **kw: Any) -> dict[str, Any] | None:
+        r = _find(rows, **kw)
+        return r[impl] if r is not None else None
 
-    # (3) b=32 per-configuration time vs b=1
+    cores = f"of {CORES} cores"
+    for dt in bc.DTYPES:
+        for k in bc.THREADS:
+            # (1) b=1 streaming at n=800: packed bytes / time vs the read bandwidth
+            r, bwk = _find(rows, p=3, n=800, b=1, dtype=dt, threads=k), bw.get(f"{k}T")
+            what = f"n=800 b=1 {dt}, {k} {cores}: packed GB/s / read BW"
+            if r is None or bwk is None:
+                add("1", what, None, T_BW_FRACTION, note="not measured")
+            else:
+                eff = r["packed_bytes"] / r["pspin"]["median_s"] / 1e9
+                add("1", what, eff / bwk["read"]["gbs"], T_BW_FRACTION,
+                    r["pspin"]["contaminated"] or bool(bwk.get("contaminated")),
+                    f"{eff:.1f} / {bwk['read']['gbs']:.1f} GB/s")
+            # (2) b=1 n=400 vs numpy's best dense form
+            case = {"p": 3, "n": 400, "b": 1, "dtype": dt, "threads": k}
+            ratio("2", f"n=400 b=1 {dt}, {k} {cores}: numpy best / pspin",
+                  get("numpy", **case), get("pspin", **case), T_NUMPY_B1)
+            for n in (400, 800):
+                case = {"p": 3, "n": n, "b": 32, "dtype": dt, "threads": k}
+                # (3) b=32 vs numpy's best batched dense form (GEMM)
+                ratio("3", f"n={n} b=32 {dt}, {k} {cores}: numpy best / pspin",
+                      get("numpy", **case), get("pspin", **case), T_NUMPY_B32)
+                # (4) b=32 per configuration vs b=1
+                ratio("4", f"n={n} {dt}, {k} {cores}: b=1 time / (b=32 time / 32)",
+                      get("pspin", **{**case, "b": 1}), get("pspin", **case), T_BATCH_GAIN, 32.0)
+            # (6) p=2 n=4096 b=32 within 1.25x of numpy's GEMM
+            case = {"p": 2, "n": bc.P2_SIZE, "b": 32, "dtype": dt, "threads": k}
+            ratio("6", f"p=2 n={bc.P2_SIZE} b=32 {dt}, {k} {cores}: numpy GEMM / pspin",
+                  get("numpy", **case), get("pspin", **case), 1.0 / T_P2_WITHIN)
+    # (5) no batch size dearer per configuration than b=1 (n=400 float64, 1 thread)
+    if sweep:
+        per = {s["b"]: s["pspin"]["median_s"] / s["b"] for s in sweep}
+        worst = max((b for b in per if b != 1), key=lambda b: per[b], default=None)
+        if 1 in per and worst is not None:
+            add("5", "n=400 float64, 1 thread: per config at b=1 / worst b", per[1] / per[worst],
+                1.0, any(s["pspin"]["contaminated"] for s in sweep),
+                f"b=1 {per[1] * 1e3:.3f} ms, worst b={worst} {per[worst] * 1e3:.3f} ms")
+    # (7) issue 2: 2 threads vs 1 at b=32
     for n in sizes:
         for dt in bc.DTYPES:
-            for k in bc.THREADS:
-                r1 = _find(rows, p=3, n=n, b=1, dtype=dt, threads=k)
-                r32 = _find(rows, p=3, n=n, b=32, dtype=dt, threads=k)
-                if r1 is None or r32 is None:
-                    continue
-                v = r1["pspin"]["median_s"] / (r32["pspin"]["median_s"] / 32)
-                add(
-                    "3",
-                    f"n={n} {dt}, {k} of {CORES} cores: b=1 time / (b=32 time / 32)",
-                    v,
-                    T_BATCH_GAIN,
-                    r1["pspin"]["contaminated"] or r32["pspin"]["contaminated"],
-                )
+            case = {"p": 3, "n": n, "b": 32, "dtype": dt}
+            if _find(rows, **case) is not None:
+                ratio("7", f"n={n} b=32 {dt}: 1-thread / 2-thread time ({CORES} cores)",
+                      get("pspin", **case, threads=1), get("pspin", **case, threads=2), T_THREAD_GAIN)
+    return sorted(out, key=lambda t: t["target"])
 
-    # (4) 2 threads vs 1 at b=32
-    for n in sizes:
-        for dt in bc.DTYPES:
-            r1 = _find(rows, p=3, n=n, b=32, dtype=dt, threads=1)
-            r2 = _find(rows, p=3, n=n, b=32, dtype=dt, threads=2)
-            if r1 is None or r2 is None:
-                continue
-            v = r1["pspin"]["median_s"] / r2["pspin"]["median_s"]
-            add(
-                "4",
-                f"n={n} b=32 {dt}: 1-thread / 2-thread time ({CORES} cores)",
-                v,
-                T_THREAD_GAIN,
-                r1["pspin"]["contaminated"] or r2["pspin"]["contaminated"],
-            )
-    return out
+
+TARGET_NAMES = {
+    "1": f"(1) p=3 b=1 n=800: packed bytes / time ≥ {100 * T_BW_FRACTION:.0f}% of measured read bandwidth",
+    "2": f"(2) p=3 b=1 n=400 ≥ {T_NUMPY_B1:g}× faster than numpy's best dense form",
+    "3": f"(3) p=3 b=32 ≥ {T_NUMPY_B32:g}× faster than numpy's best batched dense form (GEMM)",
+    "4": f"(4) p=3 b=32 per configuration ≥ {T_BATCH_GAIN:g}× cheaper than b=1",
+    "5": "(5) no b in the sweep dearer per configuration than b=1",
+    "6": f"(6) p=2 n={bc.P2_SIZE} b=32 within {T_P2_WITHIN:g}× of numpy's GEMM",
+    "7": f"(7) issue 2: 2 threads ≥ {T_THREAD_GAIN:g}× faster than 1 at b=32",
+}
+
+
+def _target_text(t: dict[str, Any]) -> tuple[str, str]:
+    """(value, goal) as printed: % for the bandwidth fraction, × otherwise."""
+    pct = t["target"] == "1"
+    v, g = t["value"], t["goal"]
+    vs = "–" if v is None else f"{100 * v:.0f}%" if pct else f"{v:.2f}×"
+    return vs, f"≥ {100 * g:.0f}%" if pct else f"≥ {g:.3g}×"
+
+
+def headline(tg: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [levels.headline(f"{TARGET_NAMES[t['target']].split(' ', 1)[0]} {t['what']}", t["value"],
+                            *_target_text(t), t["verdict"]) for t in tg]
 
 
 # --------------------------------------------------------------------------- formatting
@@ -571,10 +587,17 @@ def markdown(
     tg: list[dict[str, Any]],
     args: argparse.Namespace,
     wall_s: float,
+    sweep: list[dict[str, Any]] | None = None,
 ) -> str:
     L: list[str] = []
     cfg = env["pspin_config"]
-    L.append(f"# pspin gradient benchmark ({'quick' if args.quick else 'full'} run, {CORES} cores)")
+    level = (env.get("machine") or {}).get("simd_level", "?")
+    L.append(
+        f"# pspin gradient benchmark, SIMD level {level} "
+        f"({'quick' if args.quick else 'full'} run, {CORES} cores)"
+    )
+    L.append("")
+    L.append(levels.stamp_md(env.get("machine")))
     L.append("")
     L.append(
         f"{env['date']} · {env['cpu']} · {CORES} cores · {env['mem_total_gib']} GiB · "
@@ -657,26 +680,27 @@ def markdown(
             f"{ps['foreign_load']['foreign_cpus']:.2f} |"
         )
     L.append("")
-    L.append("## Targets (issue 2)")
+    if sweep:
+        L.append("## Batch sweep (p=3, n=400, float64, 1 thread)")
+        L.append("")
+        L.append("| b | pspin ms | ms/config | per config vs b=1 | load |")
+        L.append("|---|---|---|---|---|")
+        per1 = sweep[0]["pspin"]["median_s"] / sweep[0]["b"]
+        for sw in sweep:
+            ps = sw["pspin"]
+            L.append(
+                f"| {sw['b']} | {_ms(ps)} | {_ms(ps, sw['b'])} | "
+                f"{_ratio(ps['median_s'] / sw['b'] / per1)} | {ps['foreign_load']['foreign_cpus']:.2f} |"
+            )
+        L.append("")
+    L.append("## Targets (issue 9)")
     L.append("")
-    names = {
-        "1": f"(1) b=1 float64 n=400 ≥ {T_NUMPY_SPEEDUP:g}× faster than numpy dense",
-        "2": f"(2) packed bytes / time ≥ {100 * T_BW_FRACTION:.0f}% of measured read bandwidth",
-        "3": f"(3) b=32 per-configuration time ≥ {T_BATCH_GAIN:g}× lower than b=1",
-        "4": f"(4) 2 threads ≥ {T_THREAD_GAIN:g}× faster than 1 at b=32",
-    }
+    names = TARGET_NAMES
     L.append("| target | measurement | value | goal | verdict |")
     L.append("|---|---|---|---|---|")
     for t in tg:
-        v = t["value"]
-        if v is None:
-            vs = "–"
-        elif t["target"] == "2":
-            vs = f"{100 * v:.0f}%"
-        else:
-            vs = f"{v:.2f}×"
-        goal = f"{100 * t['goal']:.0f}%" if t["target"] == "2" else f"{t['goal']:g}×"
-        note = f" ({t['note'].lstrip(' =')})" if t["note"] else ""
+        vs, goal = _target_text(t)
+        note = f" ({t['note']})" if t["note"] else ""
         L.append(
             f"| {names[t['target']]} | {t['what']}{note} | {vs} | {goal} | **{t['verdict']}** |"
         )
@@ -714,6 +738,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-p2", action="store_true", help="skip the p=2 n=4096 cases")
     ap.add_argument("--no-torch", action="store_true", help="skip torch.einsum")
     ap.add_argument(
+        "--no-sweep", action="store_true", help="skip the batch sweep (n=400 f64, b = 1..64)"
+    )
+    ap.add_argument(
         "--dense-max-n", type=int, default=None, help="largest p=3 n with dense numpy baselines"
     )
     ap.add_argument("--torch-max-n", type=int, default=None, help="largest p=3 n with torch.einsum")
@@ -734,7 +761,7 @@ def main(argv: list[str]) -> int:
         help="first wait up to SECONDS for the foreign load to fall below 0.2 CPUs",
     )
     ap.add_argument(
-        "--out", type=Path, default=HERE / "results", help="folder for latest.json / latest.md"
+        "--out", type=Path, default=HERE / "results", help="folder for latest[-LEVEL].json / .md"
     )
     ap.add_argument(
         "--second-pass-wait",
@@ -754,9 +781,9 @@ def main(argv: list[str]) -> int:
     if args.render is not None:
         saved = json.loads(args.render.read_text())
         saved_args = argparse.Namespace(**saved["args"])
-        rows, bw = saved["rows"], saved["bandwidth"]
-        tg = targets(rows, bw, tuple(saved_args.sizes))
-        print(markdown(saved["environment"], bw, rows, tg, saved_args, saved["wall_s"]))
+        rows, bw, sweep = saved["rows"], saved["bandwidth"], saved.get("sweep")
+        tg = targets(rows, bw, tuple(saved_args.sizes), sweep)
+        print(markdown(saved["environment"], bw, rows, tg, saved_args, saved["wall_s"], sweep))
         return 0
     if args.dense_max_n is None:
         args.dense_max_n = 400 if args.quick else 10**9
@@ -799,14 +826,16 @@ def main(argv: list[str]) -> int:
         retry_budget_s=10.0 if args.quick else 30.0,
     )
     rows = run_cases(args, timer)
+    sweep = None if args.no_sweep else batch_sweep(timer)
     second_pass(args, timer, rows, bw)
     for r in rows:
         r.pop("_answer", None)
-    tg = targets(rows, bw, args.sizes)
+    tg = targets(rows, bw, args.sizes, sweep)
     wall = time.perf_counter() - t_start
-    md = markdown(env, bw, rows, tg, args, wall)
-    args.out.mkdir(parents=True, exist_ok=True)
+    md = markdown(env, bw, rows, tg, args, wall, sweep)
     payload = {
+        "machine": env["machine"],
+        "headline": headline(tg),
         "environment": env,
         "args": {
             k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
@@ -814,11 +843,11 @@ def main(argv: list[str]) -> int:
         },
         "bandwidth": bw,
         "rows": rows,
+        "sweep": sweep,
         "targets": tg,
         "wall_s": wall,
     }
-    (args.out / "latest.json").write_text(json.dumps(payload, indent=1, default=float) + "\n")
-    (args.out / "latest.md").write_text(md)
+    levels.write_results("latest", md, payload, args.out)
     print(md)
     return 0
 

@@ -5,9 +5,13 @@
 #ifndef PSPIN_VERSION
 #define PSPIN_VERSION "unknown"
 #endif
+#ifndef PSPIN_SIMD_LEVEL
+#define PSPIN_SIMD_LEVEL "unknown"
+#endif
 
 void bind_config(py::module_& m) {
   m.attr("__version__") = PSPIN_VERSION;
+  m.attr("SIMD_LEVEL") = PSPIN_SIMD_LEVEL;
   m.def("build_info", [] {
     py::dict d;
     d["version"] = PSPIN_VERSION;
@@ -19,6 +23,7 @@ void bind_config(py::module_& m) {
     d["openmp"] = false;
     d["openmp_version"] = 0;
 #endif
+    d["simd_level"] = PSPIN_SIMD_LEVEL;
     d["simd_width_bits"] = pspin::simd_width_bits();
     d["simd_extensions"] = pspin::simd_extensions();
     return d;

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 try:
     from . import _core
-except ImportError as exc:  # pragma: no cover - only hit on a broken install
+except ImportError as exc:
     raise ImportError(
-        "pspin's compiled core (pspin._core) could not be imported. Install the package with "
+        f"pspin's compiled core could not be imported: {exc}. Install the package with "
         "`pip install .` (or, for development, `pip install --no-build-isolation -ve .`)."
     ) from exc
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from . import _core
+from . import _core, _dispatch
 
 
 def show_config(file: IO[str] | None = None) -> dict[str, Any]:
@@ -22,10 +22,17 @@ def show_config(file: IO[str] | None = None) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``version``, ``compiler``, ``openmp`` (bool), ``openmp_version``, ``max_threads``,
-        ``simd_width_bits`` and ``simd_extensions``.
+        ``version``, ``compiler``, ``openmp`` (bool), ``openmp_version``, ``max_threads``;
+        ``simd_level`` (the kernel level in use: ``baseline``, ``v3``, ``v4`` or ``native``),
+        ``simd_width_bits`` and ``simd_extensions`` (what that level was compiled for),
+        ``simd_levels`` (the levels this install holds that this CPU runs, lowest first;
+        ``PSPIN_SIMD=<level>`` before the import forces a lower one), ``cpu_model`` and
+        ``cpu_flags`` (the CPU's SIMD extensions).
     """
     info: dict[str, Any] = dict(_core.build_info())
+    info["simd_levels"] = _dispatch.available_levels()
+    info["cpu_model"] = _dispatch.cpu_model()
+    info["cpu_flags"] = _dispatch.cpu_flags()
     info["max_threads"] = _core.max_threads()
     out = sys.stdout if file is None else file
     for key, value in info.items():

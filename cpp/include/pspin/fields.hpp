@@ -130,21 +130,39 @@ inline void sweep_rows(const T* const* jk, int lo, int n, const T* S, T* G, int 
     for (int q = 0; q < NC; ++q) *reinterpret_cast<U*>(racc[i] + c0 + q * W) = r[i][q];
 }
 
+// Vector registers a sweep of R rows over NC vectors keeps busy: R*NC
+// products, R*NC accumulators, R couplings, one S and one G vector.
+constexpr int sweep_registers(int R, int NC) { return 2 * R * NC + R + 2; }
+
+// Rows swept together: as many as fit the register file, at most eight
+// (AVX-512: 8, AVX2 and SSE: 4).
+constexpr int kSweepRows = std::min(8, (kSimdRegisters - 2) / 3);
+
 template <class T, int R, bool Grad>
 inline void sweep_rows_all_lanes(const T* const* jk, int lo, int n, const T* S, T* G, int B, const T* const* full,
                                  T* const* racc) {
   constexpr int W = Simd<T>::width;
   int c = 0;
-  if (R <= 4) for (; c + 2 * W <= B; c += 2 * W) sweep_rows<T, R, 2, Grad>(jk, lo, n, S, G, B, c, full, racc);
+  if constexpr (sweep_registers(R, 2) <= kSimdRegisters)
+    for (; c + 2 * W <= B; c += 2 * W) sweep_rows<T, R, 2, Grad>(jk, lo, n, S, G, B, c, full, racc);
   for (; c < B; c += W) sweep_rows<T, R, 1, Grad>(jk, lo, n, S, G, B, c, full, racc);
 }
 
+// sweep_rows_all_lanes with the row count `rows` (1..R) as a compile-time constant.
+template <class T, int R, bool Grad>
+inline void sweep_rows_dispatch(int rows, const T* const* jk, int lo, int n, const T* S, T* G, int B,
+                                const T* const* full, T* const* racc) {
+  if constexpr (R > 1)
+    if (rows < R) return sweep_rows_dispatch<T, R - 1, Grad>(rows, jk, lo, n, S, G, B, full, racc);
+  sweep_rows_all_lanes<T, R, Grad>(jk, lo, n, S, G, B, full, racc);
+}
+
 // B > 1 (padded to a multiple of the SIMD width): vectorise across the batch,
-// sweeping up to four rows of a run together.
+// sweeping up to kSweepRows rows of a run together.
 template <class T, bool Grad>
 void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S, int B, T* G,
                          double* energy) {
-  constexpr int kRows = 8;
+  constexpr int kRows = kSweepRows;
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
@@ -166,16 +184,7 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
       prefix_products(prefixes[rows], len, S, B, B, &leave[std::size_t(rows) * len * B], &full[std::size_t(rows) * B]);
       row.advance();
     }
-    switch (rows) {
-      case 8: sweep_rows_all_lanes<T, 8, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      case 7: sweep_rows_all_lanes<T, 7, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      case 6: sweep_rows_all_lanes<T, 6, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      case 5: sweep_rows_all_lanes<T, 5, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      case 4: sweep_rows_all_lanes<T, 4, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      case 3: sweep_rows_all_lanes<T, 3, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      case 2: sweep_rows_all_lanes<T, 2, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-      default: sweep_rows_all_lanes<T, 1, Grad>(jk, lo, n, S, G, B, fp, rp); break;
-    }
+    sweep_rows_dispatch<T, kRows, Grad>(rows, jk, lo, n, S, G, B, fp, rp);
     for (int i = 0; i < rows; ++i) {
       const T* rr = rp[i];
       if (Grad)
@@ -192,7 +201,7 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
 
 }  // namespace detail
 
-// SIMD chunk of the batch loop: one 512-bit register.
+// SIMD chunk of the batch loop: one vector register.
 template <class T>
 constexpr int batch_chunk() { return Simd<T>::width; }
 

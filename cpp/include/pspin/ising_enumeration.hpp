@@ -19,10 +19,6 @@
 #include "pspin/parallel.hpp"
 #include "pspin/simd.hpp"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 namespace pspin {
 
 class IsingEnumerator {
@@ -124,17 +120,13 @@ class IsingEnumerator {
 
   static double spin(std::uint64_t code, int j) { return (code >> j) & 1 ? -1.0 : 1.0; }
 
+  // Walks with the block count as a compile-time constant, so that s and h stay in registers.
+  static constexpr int kMaxBlocks = (kMaxSpins + kWidth - 1) / kWidth;
+  template <int NB = 1>
   void walk(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
-    switch (blocks_) {
-      case 1: return walk_blocks<1>(task, found, budget);
-      case 2: return walk_blocks<2>(task, found, budget);
-      case 3: return walk_blocks<3>(task, found, budget);
-      case 4: return walk_blocks<4>(task, found, budget);
-      case 5: return walk_blocks<5>(task, found, budget);
-      case 6: return walk_blocks<6>(task, found, budget);
-      case 7: return walk_blocks<7>(task, found, budget);
-      default: return walk_blocks<8>(task, found, budget);
-    }
+    if constexpr (NB < kMaxBlocks)
+      if (blocks_ > NB) return walk<NB + 1>(task, found, budget);
+    walk_blocks<NB>(task, found, budget);
   }
 
   template <int NB>
@@ -147,17 +139,10 @@ class IsingEnumerator {
   // Whether some s_i h_i < -margin, i.e. the state is surely unstable.
   template <int NB>
   bool surely_unstable(const vec* s, const vec* h) const {
-#if defined(__AVX512F__)
-    const __m512d bound = _mm512_set1_pd(-margin_);
-    __mmask8 any = 0;
-    for (int b = 0; b < NB; ++b) any |= _mm512_cmp_pd_mask(s[b] * h[b], bound, _CMP_LT_OQ);
-    return any != 0;
-#else
-    for (int b = 0; b < NB; ++b)
-      for (int l = 0; l < kWidth; ++l)
-        if (s[b][l] * h[b][l] < -margin_) return true;
-    return false;
-#endif
+    decltype(vec{} < vec{}) any{};
+    const vec bound = vec{} - margin_;
+    for (int b = 0; b < NB; ++b) any |= s[b] * h[b] < bound;
+    return simd_any(any);
   }
 
   // The low spins flip most often (spin q every 2^(q+1) steps), so for them the

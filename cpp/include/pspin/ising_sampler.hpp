@@ -246,7 +246,9 @@ class IsingSampler {
   }
 
   // h[0, kBlock) += sum_r factors[r] rows[(sites[r] - first_site) * stride + (0, kBlock)],
-  // held in registers, the rows added in order.
+  // held in registers, the rows added in order. The chunk goes in pieces of
+  // half the register file (one piece on AVX-512, two on AVX2); each column
+  // still receives its additions in flip order.
   template <class R>
   // Always inlined: outlined in the module build it ran 10-15% slower.
   __attribute__((always_inline)) static void add_rows_to_chunk(const R* rows, int first_site, std::size_t stride,
@@ -254,17 +256,19 @@ class IsingSampler {
                                                                double* h) {
     using V = typename Simd<double>::vec;
     using UV = typename Simd<double>::uvec;
-    constexpr int kWidth = Simd<double>::width, kVecs = kBlock / kWidth;
-    V acc[kVecs];
-    for (int q = 0; q < kVecs; ++q) acc[q] = *reinterpret_cast<const UV*>(h + q * kWidth);
-    for (int r = 0; r < k; ++r) {
-      const R* row = rows + std::size_t(sites[r] - first_site) * stride;
-      const V c = V{} + factors[r];
-      for (int q = 0; q < kVecs; ++q) acc[q] += c * simd_as_doubles(row + q * kWidth);
+    constexpr int kWidth = Simd<double>::width;
+    constexpr int kVecs = std::min(kBlock / kWidth, kSimdRegisters / 2);
+    for (int q0 = 0; q0 < kBlock; q0 += kVecs * kWidth) {
+      V acc[kVecs];
+      for (int q = 0; q < kVecs; ++q) acc[q] = *reinterpret_cast<const UV*>(h + q0 + q * kWidth);
+      for (int r = 0; r < k; ++r) {
+        const R* row = rows + std::size_t(sites[r] - first_site) * stride + q0;
+        const V c = V{} + factors[r];
+        for (int q = 0; q < kVecs; ++q) acc[q] += c * simd_as_doubles(row + q * kWidth);
+      }
+      for (int q = 0; q < kVecs; ++q) *reinterpret_cast<UV*>(h + q0 + q * kWidth) = acc[q];
     }
-    for (int q = 0; q < kVecs; ++q) *reinterpret_cast<UV*>(h + q * kWidth) = acc[q];
   }
-
 
   std::size_t at(int slot, int i) const { return std::size_t(slot) * n_ + i; }
 
