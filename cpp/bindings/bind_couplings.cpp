@@ -4,9 +4,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "pspin/couplings.hpp"
-#include "pspin/fields.hpp"
-#include "pspin/second_order.hpp"
+#include "pspin/couplings/couplings.hpp"
+#include "pspin/kernels/fields.hpp"
+#include "pspin/kernels/second_order.hpp"
 #include "pybind11.hpp"
 
 namespace {

@@ -6,8 +6,8 @@
 #include <limits>
 #include <string>
 
-#include "pspin/ising_descent.hpp"
-#include "pspin/ising_enumeration.hpp"
+#include "pspin/landscape/ising_descent.hpp"
+#include "pspin/landscape/ising_enumeration.hpp"
 #include "pybind11.hpp"
 
 namespace {

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <string>
 
-#include "pspin/ising_sampler.hpp"
-#include "pspin/sphere_sampler.hpp"
-#include "pspin/tempering.hpp"
+#include "pspin/sampling/ising_sampler.hpp"
+#include "pspin/sampling/sphere_sampler.hpp"
+#include "pspin/sampling/tempering.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -128,7 +128,7 @@ void bind_ising(py::module_& m, const char* name) {
   }));
 }
 
-// Spherical models: geodesic HMC (pspin/sphere_sampler.hpp). One sweep is one
+// Spherical models: geodesic HMC (pspin/sampling/sphere_sampler.hpp). One sweep is one
 // trajectory of leapfrog_steps steps; step_size is eps at T = 1, eps(T) =
 // min(step_size sqrt(T), (pi/2) / leapfrog_steps) until set_step_sizes().
 template <class T>
@@ -165,7 +165,7 @@ void bind_spherical(py::module_& m, const char* name) {
 }
 
 // Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3):
-// the measured alternative to HMC, see pspin/sphere_sampler.hpp. max_angle is
+// the measured alternative to HMC, see pspin/sampling/sphere_sampler.hpp. max_angle is
 // the rotation half-width at T = 1, a(T) = min(max_angle sqrt(T), pi).
 template <class T>
 void bind_spherical_pairs(py::module_& m, const char* name) {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "pspin/sphere_descent.hpp"
+#include "pspin/landscape/sphere_descent.hpp"
 #include "pybind11.hpp"
 
 namespace {

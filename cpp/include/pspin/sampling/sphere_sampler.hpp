@@ -71,10 +71,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "pspin/fields.hpp"
-#include "pspin/gaussian.hpp"
-#include "pspin/parallel.hpp"
-#include "pspin/tempering.hpp"
+#include "pspin/kernels/fields.hpp"
+#include "pspin/random/gaussian.hpp"
+#include "pspin/platform/parallel.hpp"
+#include "pspin/sampling/tempering.hpp"
 
 namespace pspin {
 

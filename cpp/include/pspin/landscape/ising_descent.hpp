@@ -15,12 +15,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "pspin/couplings.hpp"
-#include "pspin/fields.hpp"
-#include "pspin/huge_pages.hpp"
-#include "pspin/parallel.hpp"
-#include "pspin/philox.hpp"
-#include "pspin/simd.hpp"
+#include "pspin/couplings/couplings.hpp"
+#include "pspin/kernels/fields.hpp"
+#include "pspin/platform/huge_pages.hpp"
+#include "pspin/platform/parallel.hpp"
+#include "pspin/random/philox.hpp"
+#include "pspin/dispatch/simd.hpp"
 
 namespace pspin {
 

@@ -27,8 +27,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "pspin/parallel.hpp"
-#include "pspin/philox.hpp"
+#include "pspin/platform/parallel.hpp"
+#include "pspin/random/philox.hpp"
 
 namespace pspin {
 
