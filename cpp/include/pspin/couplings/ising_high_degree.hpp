@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "pspin/couplings/couplings.hpp"
+#include "pspin/couplings/tuple_layout.hpp"
+#include "pspin/dispatch/simd.hpp"
 #include "pspin/platform/huge_pages.hpp"
 #include "pspin/platform/parallel.hpp"
-#include "pspin/dispatch/simd.hpp"
-#include "pspin/couplings/tuple_layout.hpp"
 
 namespace pspin {
 

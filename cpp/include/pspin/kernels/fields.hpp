@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "pspin/couplings/couplings.hpp"
-#include "pspin/kernels/row_products.hpp"
 #include "pspin/dispatch/simd.hpp"
+#include "pspin/kernels/row_products.hpp"
 #include "pspin/kernels/task_reduce.hpp"
 
 namespace pspin {

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "pspin/couplings/couplings.hpp"
+#include "pspin/dispatch/simd.hpp"
 #include "pspin/kernels/fields.hpp"
 #include "pspin/platform/huge_pages.hpp"
 #include "pspin/platform/parallel.hpp"
 #include "pspin/random/philox.hpp"
-#include "pspin/dispatch/simd.hpp"
 
 namespace pspin {
 

@@ -15,9 +15,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pspin/dispatch/simd.hpp"
 #include "pspin/landscape/ising_descent.hpp"
 #include "pspin/platform/parallel.hpp"
-#include "pspin/dispatch/simd.hpp"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

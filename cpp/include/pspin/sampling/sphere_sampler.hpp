@@ -72,9 +72,9 @@
 #include <vector>
 
 #include "pspin/kernels/fields.hpp"
-#include "pspin/random/gaussian.hpp"
 #include "pspin/platform/parallel.hpp"
-#include "pspin/sampling/tempering.hpp"
+#include "pspin/random/gaussian.hpp"
+#include "pspin/random/streams.hpp"
 
 namespace pspin {
 
