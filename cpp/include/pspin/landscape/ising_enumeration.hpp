@@ -15,8 +15,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pspin/couplings/ising_dense.hpp"
 #include "pspin/dispatch/simd.hpp"
-#include "pspin/landscape/ising_descent.hpp"
 #include "pspin/platform/parallel.hpp"
 
 #if defined(__AVX512F__)

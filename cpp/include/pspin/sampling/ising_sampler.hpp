@@ -16,10 +16,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "pspin/couplings/ising_dense.hpp"
 #include "pspin/couplings/ising_high_degree.hpp"
 #include "pspin/dispatch/simd.hpp"
 #include "pspin/kernels/fields.hpp"
-#include "pspin/landscape/ising_descent.hpp"
 #include "pspin/random/streams.hpp"
 #include "pspin/sampling/flip_thresholds.hpp"
 
