@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pspin/sampling/ising_sampler.hpp"
+#include "pspin/sampling/sphere_pair_sampler.hpp"
 #include "pspin/sampling/sphere_sampler.hpp"
 #include "pspin/sampling/tempering.hpp"
 #include "pybind11.hpp"
@@ -164,9 +165,9 @@ void bind_spherical(py::module_& m, const char* name) {
               "attempted, accepted, and the sum of min(1, exp(-dH)).");
 }
 
-// Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3):
-// the measured alternative to HMC, see pspin/sampling/sphere_sampler.hpp. max_angle is
-// the rotation half-width at T = 1, a(T) = min(max_angle sqrt(T), pi).
+// Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3): the
+// measured alternative to HMC, see pspin/sampling/sphere_pair_sampler.hpp.
+// max_angle is the rotation half-width at T = 1, a(T) = min(max_angle sqrt(T), pi).
 template <class T>
 void bind_spherical_pairs(py::module_& m, const char* name) {
   using E = Engine<pspin::SpherePairSampler<T>>;
