@@ -3,7 +3,6 @@
 // progress, writes checkpoints and answers Ctrl-C.
 #include <cmath>
 #include <cstring>
-#include <string>
 
 #include "pspin/sampling/ising_sampler.hpp"
 #include "pspin/sampling/sphere_pair_sampler.hpp"
@@ -117,15 +116,11 @@ void bind_ising(py::module_& m, const char* name) {
   using E = Engine<pspin::IsingSampler<T>>;
   bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
                                          int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
-                                         const std::string& update) {
+                                         pspin::IsingUpdate update) {
     const int slots = checked_slots(c, initial, betas, ladders);
-    pspin::IsingUpdate u;
-    if (update == "metropolis") u = pspin::IsingUpdate::Metropolis;
-    else if (update == "heat_bath") u = pspin::IsingUpdate::HeatBath;
-    else throw std::invalid_argument("unknown update " + update);
     const T* x = initial.data();
     py::gil_scoped_release release;
-    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, u);
+    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, update);
   }));
 }
 
@@ -223,6 +218,10 @@ void bind_sampling(py::module_& m) {
         "Largest error of the single-precision flip thresholds over the given 32-bit draws "
         "(Metropolis, heat bath).");
   m.attr("_flip_threshold_bracket") = pspin::kThresholdBracket;
+  // The update names users pass live in python/pspin/sampling/tempering.py only.
+  py::enum_<pspin::IsingUpdate>(m, "IsingUpdate")
+      .value("Metropolis", pspin::IsingUpdate::Metropolis)
+      .value("HeatBath", pspin::IsingUpdate::HeatBath);
   bind_ising<double>(m, "IsingTemperingF64");
   bind_ising<float>(m, "IsingTemperingF32");
   bind_spherical<double>(m, "SphericalTemperingF64");
