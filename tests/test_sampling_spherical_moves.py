@@ -258,7 +258,7 @@ def test_restore_rejects_wrong_aux():
 
 
 # ---- pair rotations with cached fields (the measured alternative; see the header of
-# ---- cpp/include/pspin/sphere_sampler.hpp for why HMC is the default move)
+# ---- cpp/include/pspin/sampling/sphere_sampler.hpp for why HMC is the default move)
 
 def make_pair_engine(model, temperatures, ladders=2, *, seed=(11, 12), angle=1.0, init_seed=2):
     betas = [1.0 / t for t in temperatures]

@@ -1,5 +1,5 @@
-#include "pspin/build_info.hpp"
-#include "pspin/parallel.hpp"
+#include "pspin/dispatch/build_info.hpp"
+#include "pspin/platform/parallel.hpp"
 #include "pybind11.hpp"
 
 #ifndef PSPIN_VERSION

@@ -4,9 +4,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "pspin/couplings.hpp"
-#include "pspin/fields.hpp"
-#include "pspin/second_order.hpp"
+#include "pspin/couplings/couplings.hpp"
+#include "pspin/kernels/fields.hpp"
+#include "pspin/kernels/second_order.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -20,21 +20,6 @@ int batch_size(const Array<T>& a, int n, const char* what) {
     throw std::invalid_argument(std::string(what) + " must have shape (b, " + std::to_string(n) + ")");
   if (a.shape(0) < 1) throw std::invalid_argument(std::string(what) + " must hold at least one configuration");
   return int(a.shape(0));
-}
-
-// (b, n) row-major -> spin-major n x B with zero padding (padded lanes contribute nothing).
-template <class T>
-std::vector<T> to_spin_major(const T* x, int b, int n, int B) {
-  std::vector<T> out(std::size_t(n) * B, T(0));
-  for (int r = 0; r < b; ++r)
-    for (int i = 0; i < n; ++i) out[std::size_t(i) * B + r] = x[std::size_t(r) * n + i];
-  return out;
-}
-
-template <class T>
-void from_spin_major(const std::vector<T>& x, int b, int n, int B, T* out) {
-  for (int r = 0; r < b; ++r)
-    for (int i = 0; i < n; ++i) out[std::size_t(r) * n + i] = x[std::size_t(i) * B + r];
 }
 
 template <class T>
@@ -84,15 +69,16 @@ void bind_one(py::module_& m, const char* name) {
                T* fp = f.mutable_data();
                {
                  py::gil_scoped_release release;
-                 auto x = to_spin_major(s.data(), b, n, B);
-                 std::vector<T> g(std::size_t(n) * B);
+                 std::vector<T> x(std::size_t(n) * B, T(0)), g(std::size_t(n) * B);
+                 pspin::to_spin_major(s.data(), nullptr, b, n, B, x.data());
                  pspin::energy_and_fields(c, x.data(), B, g.data(), e.data());
-                 from_spin_major(g, b, n, B, fp);
+                 pspin::from_spin_major(g.data(), nullptr, b, n, B, fp);
                }
                fields = f;
              } else {
                py::gil_scoped_release release;
-               auto x = to_spin_major(s.data(), b, n, B);
+               std::vector<T> x(std::size_t(n) * B, T(0));
+               pspin::to_spin_major(s.data(), nullptr, b, n, B, x.data());
                pspin::energy_and_fields<T>(c, x.data(), B, nullptr, e.data());
              }
              std::memcpy(energies.mutable_data(), e.data(), b * sizeof(double));
@@ -115,12 +101,13 @@ void bind_one(py::module_& m, const char* name) {
              {
                py::gil_scoped_release release;
                // The JVP kernel needs no padding of the batch.
-               auto x = to_spin_major(s.data(), b, n, b);
-               auto y = to_spin_major(v.data(), b, n, b);
-               std::vector<T> r(std::size_t(n) * b), f(want_fields ? std::size_t(n) * b : 0);
+               std::vector<T> x(std::size_t(n) * b), y(std::size_t(n) * b), r(std::size_t(n) * b),
+                   f(want_fields ? std::size_t(n) * b : 0);
+               pspin::to_spin_major(s.data(), nullptr, b, n, b, x.data());
+               pspin::to_spin_major(v.data(), nullptr, b, n, b, y.data());
                pspin::fields_jvp(c, x.data(), y.data(), b, r.data(), want_fields ? f.data() : nullptr);
-               from_spin_major(r, b, n, b, op);
-               if (want_fields) from_spin_major(f, b, n, b, fp);
+               pspin::from_spin_major(r.data(), nullptr, b, n, b, op);
+               if (want_fields) pspin::from_spin_major(f.data(), nullptr, b, n, b, fp);
              }
              return py::make_tuple(out, fields);
            }, py::arg("states"), py::arg("vectors"), py::arg("want_fields") = false,

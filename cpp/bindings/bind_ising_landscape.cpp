@@ -6,8 +6,8 @@
 #include <limits>
 #include <string>
 
-#include "pspin/ising_descent.hpp"
-#include "pspin/ising_enumeration.hpp"
+#include "pspin/landscape/ising_descent.hpp"
+#include "pspin/landscape/ising_enumeration.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -35,15 +35,13 @@ void bind_dense(py::module_& m, const char* name) {
       .def(
           "descend",
           [](const D& d, const pspin::Couplings<T>& couplings, const Array<T>& initial, std::uint64_t first_start,
-             const std::string& method, std::int64_t max_iterations, std::int64_t record_every, std::uint64_t order_key) {
+             pspin::IsingMethod method, std::int64_t max_iterations, std::int64_t record_every, std::uint64_t order_key) {
             const int n = d.n;
             if (couplings.n() != n) throw std::invalid_argument("couplings and dense couplings differ in n");
             const int b = batch_rows(initial, n, "initial states");
-            pspin::IsingDescentSettings opt;
-            if (method == "greedy") opt.method = pspin::IsingMethod::Greedy;
-            else if (method == "random") opt.method = pspin::IsingMethod::Random;
-            else throw std::invalid_argument("unknown method '" + method + "' (allowed: 'greedy', 'random')");
             if (max_iterations < 1 || record_every < 0) throw std::invalid_argument("bad iteration limits");
+            pspin::IsingDescentSettings opt;
+            opt.method = method;
             opt.max_iterations = max_iterations;
             opt.record_every = record_every;
             opt.order_key = order_key;
@@ -87,6 +85,10 @@ void bind_dense(py::module_& m, const char* name) {
 }  // namespace
 
 void bind_ising_landscape(py::module_& m) {
+  // The method names users pass live in python/pspin/landscape/_ising.py only.
+  py::enum_<pspin::IsingMethod>(m, "IsingMethod")
+      .value("Greedy", pspin::IsingMethod::Greedy)
+      .value("Random", pspin::IsingMethod::Random);
   bind_dense<double>(m, "IsingDenseF64");
   bind_dense<float>(m, "IsingDenseF32");
   using E = pspin::IsingEnumerator;

@@ -3,11 +3,11 @@
 // progress, writes checkpoints and answers Ctrl-C.
 #include <cmath>
 #include <cstring>
-#include <string>
 
-#include "pspin/ising_sampler.hpp"
-#include "pspin/sphere_sampler.hpp"
-#include "pspin/tempering.hpp"
+#include "pspin/sampling/ising_sampler.hpp"
+#include "pspin/sampling/sphere_pair_sampler.hpp"
+#include "pspin/sampling/sphere_sampler.hpp"
+#include "pspin/sampling/tempering.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -116,19 +116,15 @@ void bind_ising(py::module_& m, const char* name) {
   using E = Engine<pspin::IsingSampler<T>>;
   bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
                                          int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
-                                         const std::string& update) {
+                                         pspin::IsingUpdate update) {
     const int slots = checked_slots(c, initial, betas, ladders);
-    pspin::IsingUpdate u;
-    if (update == "metropolis") u = pspin::IsingUpdate::Metropolis;
-    else if (update == "heat_bath") u = pspin::IsingUpdate::HeatBath;
-    else throw std::invalid_argument("unknown update " + update);
     const T* x = initial.data();
     py::gil_scoped_release release;
-    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, u);
+    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, update);
   }));
 }
 
-// Spherical models: geodesic HMC (pspin/sphere_sampler.hpp). One sweep is one
+// Spherical models: geodesic HMC (pspin/sampling/sphere_sampler.hpp). One sweep is one
 // trajectory of leapfrog_steps steps; step_size is eps at T = 1, eps(T) =
 // min(step_size sqrt(T), (pi/2) / leapfrog_steps) until set_step_sizes().
 template <class T>
@@ -164,9 +160,9 @@ void bind_spherical(py::module_& m, const char* name) {
               "attempted, accepted, and the sum of min(1, exp(-dH)).");
 }
 
-// Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3):
-// the measured alternative to HMC, see pspin/sphere_sampler.hpp. max_angle is
-// the rotation half-width at T = 1, a(T) = min(max_angle sqrt(T), pi).
+// Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3): the
+// measured alternative to HMC, see pspin/sampling/sphere_pair_sampler.hpp.
+// max_angle is the rotation half-width at T = 1, a(T) = min(max_angle sqrt(T), pi).
 template <class T>
 void bind_spherical_pairs(py::module_& m, const char* name) {
   using E = Engine<pspin::SpherePairSampler<T>>;
@@ -222,6 +218,10 @@ void bind_sampling(py::module_& m) {
         "Largest error of the single-precision flip thresholds over the given 32-bit draws "
         "(Metropolis, heat bath).");
   m.attr("_flip_threshold_bracket") = pspin::kThresholdBracket;
+  // The update names users pass live in python/pspin/sampling/tempering.py only.
+  py::enum_<pspin::IsingUpdate>(m, "IsingUpdate")
+      .value("Metropolis", pspin::IsingUpdate::Metropolis)
+      .value("HeatBath", pspin::IsingUpdate::HeatBath);
   bind_ising<double>(m, "IsingTemperingF64");
   bind_ising<float>(m, "IsingTemperingF32");
   bind_spherical<double>(m, "SphericalTemperingF64");

@@ -2,9 +2,8 @@
 // python/pspin/landscape/_spherical.py; run() releases the GIL and is called in
 // slices so Python can show progress and answer Ctrl-C between them.
 #include <cstring>
-#include <string>
 
-#include "pspin/sphere_descent.hpp"
+#include "pspin/landscape/sphere_descent.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -15,17 +14,13 @@ void bind_descent(py::module_& m, const char* name) {
   using C = pspin::Couplings<T>;
   py::class_<D>(m, name)
       .def(py::init([](const C& couplings, const py::array_t<double, py::array::c_style | py::array::forcecast>& initial,
-                       const std::string& method, double step, int memory, double gtol, int record_every) {
+                       pspin::SphereMethod method, double step, int memory, double gtol, int record_every) {
              if (initial.ndim() != 2 || initial.shape(1) != couplings.n())
                throw std::invalid_argument("initial states must have shape (b, n)");
-             pspin::SphereMethod mth;
-             if (method == "gd") mth = pspin::SphereMethod::GradientDescent;
-             else if (method == "lbfgs") mth = pspin::SphereMethod::LBFGS;
-             else throw std::invalid_argument("unknown method " + method);
              const double* x = initial.data();
              const int b = int(initial.shape(0));
              py::gil_scoped_release release;
-             return std::make_unique<D>(couplings, x, b, mth, step, memory, gtol, record_every);
+             return std::make_unique<D>(couplings, x, b, method, step, memory, gtol, record_every);
            }),
            py::arg("couplings"), py::arg("initial"), py::arg("method"), py::arg("step"), py::arg("memory"),
            py::arg("gtol"), py::arg("record_every"), py::keep_alive<1, 2>())
@@ -65,6 +60,10 @@ void bind_descent(py::module_& m, const char* name) {
 }  // namespace
 
 void bind_spherical_landscape(py::module_& m) {
+  // The method names users pass live in python/pspin/landscape/_spherical.py only.
+  py::enum_<pspin::SphereMethod>(m, "SphereMethod")
+      .value("GradientDescent", pspin::SphereMethod::GradientDescent)
+      .value("LBFGS", pspin::SphereMethod::LBFGS);
   bind_descent<double>(m, "SphereDescentF64");
   bind_descent<float>(m, "SphereDescentF32");
 }

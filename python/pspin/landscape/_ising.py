@@ -23,7 +23,9 @@ from ._progress import progress_bar
 from ._results import Minima
 from ._starts import initial_states
 
-METHODS = ("greedy", "random")
+# The allowed method names (their only list) and the core's enum for each.
+_CORE_METHODS = {"greedy": _core.IsingMethod.Greedy, "random": _core.IsingMethod.Random}
+METHODS = tuple(_CORE_METHODS)
 SUPPORTED_DEGREES = (2, 3)
 
 # Seed purpose of the random sweep orders (the model uses 0 and 1; fixed forever,
@@ -200,7 +202,7 @@ def minimize_ising(
                     model._couplings,
                     states[begin:end],
                     begin,
-                    method,
+                    _CORE_METHODS[method],
                     max_iterations,
                     record_every,
                     order_key,

@@ -13,7 +13,9 @@ from ._progress import progress_bar
 from ._results import Minima
 from ._starts import initial_states
 
-METHODS = ("lbfgs", "gd")
+# The allowed method names (their only list) and the core's enum for each.
+_CORE_METHODS = {"lbfgs": _core.SphereMethod.LBFGS, "gd": _core.SphereMethod.GradientDescent}
+METHODS = tuple(_CORE_METHODS)
 
 
 def minimize_spherical(
@@ -81,7 +83,7 @@ def minimize_spherical(
     history = 2 * memory if method == "lbfgs" else 0
     require_memory(8 * states.size * (6 + history), "the optimiser state")
     cls = _core.SphereDescentF64 if model.dtype == np.float64 else _core.SphereDescentF32
-    run = cls(model._couplings, states, method, step, memory, gtol, record_every)
+    run = cls(model._couplings, states, _CORE_METHODS[method], step, memory, gtol, record_every)
     done = 0
     chunk = 10 if method == "lbfgs" else 100
     with progress_bar(progress, total=max_iter, desc=f"minimize ({method})") as bar:

@@ -21,7 +21,12 @@ from .result import PTResult
 # Seed purposes of a tempering run (fixed forever: results depend on them).
 _PT_INIT, _PT_MOVES, _PT_SWAPS = 10, 11, 12
 
-ISING_UPDATES = ("metropolis", "heat_bath")
+# The allowed Ising update names (their only list) and the core's enum for each.
+_CORE_ISING_UPDATES = {
+    "metropolis": _core.IsingUpdate.Metropolis,
+    "heat_bath": _core.IsingUpdate.HeatBath,
+}
+ISING_UPDATES = tuple(_CORE_ISING_UPDATES)
 SPHERICAL_UPDATES = ("hmc",)
 
 
@@ -135,7 +140,7 @@ class ParallelTempering:
         couplings = self.model._couplings
         if isinstance(self.model, IsingPSpin):
             cls = _core.IsingTemperingF64 if f64 else _core.IsingTemperingF32
-            return cls(couplings, init, betas, K, moves, swaps, self.update)
+            return cls(couplings, init, betas, K, moves, swaps, _CORE_ISING_UPDATES[self.update])
         cls = _core.SphericalTemperingF64 if f64 else _core.SphericalTemperingF32
         unknown = set(self.move_options) - {"leapfrog_steps", "step_size"}
         if unknown:

@@ -9,10 +9,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pspin/parallel.hpp"
-#include "pspin/gaussian.hpp"
-#include "pspin/huge_pages.hpp"
-#include "pspin/tuple_layout.hpp"
+#include "pspin/couplings/tuple_layout.hpp"
+#include "pspin/platform/huge_pages.hpp"
+#include "pspin/platform/parallel.hpp"
+#include "pspin/random/gaussian.hpp"
 
 namespace pspin {
 

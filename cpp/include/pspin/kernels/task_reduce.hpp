@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "pspin/parallel.hpp"
+#include "pspin/platform/parallel.hpp"
 
 namespace pspin {
 

@@ -13,8 +13,8 @@
 #pragma once
 #include <cstdint>
 
-#include "pspin/gaussian.hpp"
-#include "pspin/philox.hpp"
+#include "pspin/random/gaussian.hpp"
+#include "pspin/random/philox.hpp"
 
 namespace pspin {
 

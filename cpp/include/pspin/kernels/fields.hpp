@@ -10,10 +10,10 @@
 #include <cstring>
 #include <vector>
 
-#include "pspin/couplings.hpp"
-#include "pspin/row_products.hpp"
-#include "pspin/simd.hpp"
-#include "pspin/task_reduce.hpp"
+#include "pspin/couplings/couplings.hpp"
+#include "pspin/dispatch/simd.hpp"
+#include "pspin/kernels/row_products.hpp"
+#include "pspin/kernels/task_reduce.hpp"
 
 namespace pspin {
 namespace detail {
@@ -213,6 +213,23 @@ inline int padded_batch(int b) {
   return (b + w - 1) / w * w;
 }
 
+// Rows rows[0..count) of a row-major (., n) array (rows null: rows 0..count-1)
+// into lanes 0..count-1 of the spin-major layout x[i * B + j] the kernels read.
+// Lanes count..B-1 are not written: callers pass them zeroed, since padding
+// lanes must contribute nothing.
+template <class T, class In>
+void to_spin_major(const In* states, const int* rows, int count, int n, int B, T* x) {
+  for (int j = 0; j < count; ++j)
+    for (int i = 0; i < n; ++i) x[std::size_t(i) * B + j] = T(states[std::size_t(rows ? rows[j] : j) * n + i]);
+}
+
+// The inverse: lane j of spin-major x (n x B) to row rows[j] (rows null: row j) of out.
+template <class T, class Out>
+void from_spin_major(const T* x, const int* rows, int count, int n, int B, Out* out) {
+  for (int j = 0; j < count; ++j)
+    for (int i = 0; i < n; ++i) out[std::size_t(rows ? rows[j] : j) * n + i] = Out(x[std::size_t(i) * B + j]);
+}
+
 // X: spin-major (n x B, B = padded_batch), fields out: n x B (or null for energy
 // only), energies out: B values of H (not per spin).
 template <class T>
@@ -258,13 +275,10 @@ void fields_of_rows(const Couplings<T>& C, const In* states, const int* rows, in
   T* x = zeroed_workspace<T, 4>(std::size_t(n) * B);  // padding lanes stay zero
   T* f = zeroed_workspace<T, 5>(std::size_t(n) * B);
   double* e = zeroed_workspace<double, 6>(B);
-  for (int j = 0; j < count; ++j)
-    for (int i = 0; i < n; ++i) x[std::size_t(i) * B + j] = T(states[std::size_t(rows[j]) * n + i]);
+  to_spin_major(states, rows, count, n, B, x);
   energy_and_fields(C, x, B, f, e);
-  for (int j = 0; j < count; ++j) {
-    energy[rows[j]] = e[j];
-    for (int i = 0; i < n; ++i) h[std::size_t(rows[j]) * n + i] = double(f[std::size_t(i) * B + j]);
-  }
+  for (int j = 0; j < count; ++j) energy[rows[j]] = e[j];
+  from_spin_major(f, rows, count, n, B, h);
 }
 
 }  // namespace pspin

@@ -15,9 +15,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pspin/ising_descent.hpp"
-#include "pspin/parallel.hpp"
-#include "pspin/simd.hpp"
+#include "pspin/couplings/ising_dense.hpp"
+#include "pspin/dispatch/simd.hpp"
+#include "pspin/platform/parallel.hpp"
 
 namespace pspin {
 

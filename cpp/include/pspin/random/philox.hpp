@@ -46,4 +46,7 @@ inline double uniform_open0(std::uint32_t lo, std::uint32_t hi) {
   return (double(bits) + 1.0) * 0x1.0p-53;
 }
 
+// 32-bit uniform in [0, 1).
+inline double uniform32(std::uint32_t x) { return double(x) * 0x1.0p-32; }
+
 }  // namespace pspin

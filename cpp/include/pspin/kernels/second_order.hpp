@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "pspin/couplings.hpp"
-#include "pspin/row_products.hpp"
-#include "pspin/task_reduce.hpp"
+#include "pspin/couplings/couplings.hpp"
+#include "pspin/kernels/row_products.hpp"
+#include "pspin/kernels/task_reduce.hpp"
 
 namespace pspin {
 namespace detail {

@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pspin/fields.hpp"
+#include "pspin/kernels/fields.hpp"
 
 namespace pspin {
 

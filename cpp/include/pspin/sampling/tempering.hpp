@@ -27,20 +27,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "pspin/parallel.hpp"
-#include "pspin/philox.hpp"
+#include "pspin/platform/parallel.hpp"
+#include "pspin/random/philox.hpp"
+#include "pspin/random/streams.hpp"
 
 namespace pspin {
-
-// Purposes in the fourth Philox counter word (bits 24..31), fixed forever.
-enum class RandomPurpose : std::uint32_t { Swap = 1, IsingSweep = 2, SphereMomentum = 3, SphereAccept = 4 };
-
-inline Philox4x32Counter philox_counter(std::uint32_t a, std::uint32_t b, std::uint64_t sweep, RandomPurpose purpose) {
-  return {a, b, std::uint32_t(sweep), std::uint32_t(sweep >> 32) ^ (std::uint32_t(purpose) << 24)};
-}
-
-// 32-bit uniform in [0, 1).
-inline double uniform32(std::uint32_t x) { return double(x) * 0x1.0p-32; }
 
 // Samplers that keep per-temperature settings (step sizes) follow the ladder when it moves.
 template <class S>

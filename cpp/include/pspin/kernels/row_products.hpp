@@ -1,7 +1,7 @@
 // Products of the spins on a row's prefix (i1..i_{p-1}), for a batch of
 // configurations laid out spin-major: x[i * stride + b].
 #pragma once
-#include "pspin/tuple_layout.hpp"
+#include "pspin/couplings/tuple_layout.hpp"
 
 namespace pspin {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "pspin/philox.hpp"
+#include "pspin/random/philox.hpp"
 
 namespace pspin {
 namespace detail {

@@ -15,11 +15,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "pspin/couplings.hpp"
-#include "pspin/huge_pages.hpp"
-#include "pspin/parallel.hpp"
-#include "pspin/simd.hpp"
-#include "pspin/tuple_layout.hpp"
+#include "pspin/couplings/couplings.hpp"
+#include "pspin/couplings/tuple_layout.hpp"
+#include "pspin/dispatch/simd.hpp"
+#include "pspin/platform/huge_pages.hpp"
+#include "pspin/platform/parallel.hpp"
 
 namespace pspin {
 

@@ -5,7 +5,7 @@
 // sweep t is Philox at counter (i/4, s, t): independent of threads, of how a
 // run is cut into calls and of which slots are swept together. A flip costs
 // O(n) (degree 2), O(n^2) (degree 3, dense slices) or C(n-1, p-1) (degree
-// p >= 4, ising_high_degree.hpp) field updates; a rejected attempt costs one
+// p >= 4, couplings/ising_high_degree.hpp) field updates; a rejected attempt costs one
 // comparison (flip_thresholds.hpp).
 #pragma once
 #include <cmath>
@@ -16,12 +16,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "pspin/fields.hpp"
-#include "pspin/flip_thresholds.hpp"
-#include "pspin/simd.hpp"
-#include "pspin/ising_descent.hpp"
-#include "pspin/ising_high_degree.hpp"
-#include "pspin/tempering.hpp"
+#include "pspin/couplings/ising_dense.hpp"
+#include "pspin/couplings/ising_high_degree.hpp"
+#include "pspin/dispatch/simd.hpp"
+#include "pspin/kernels/fields.hpp"
+#include "pspin/random/streams.hpp"
+#include "pspin/sampling/flip_thresholds.hpp"
 
 namespace pspin {
 
