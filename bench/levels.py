@@ -122,7 +122,8 @@ def stamp_md(s: dict[str, Any] | None) -> str:
     thr = ", ".join(map(str, s["threads_measured"])) if s.get("threads_measured") else "–"
     return (
         f"SIMD level **{s['simd_level']}**{forced} (levels runnable here: {levels}; "
-        f"{s.get('simd_width_bits')}-bit vectors) · CPU: {s['cpu_model']} · flags: {s['cpu_flags']} · "
+        f"{s.get('simd_width_bits')}-bit vectors) · CPU: {s['cpu_model']} · "
+        f"flags: {s['cpu_flags']} · "
         f"threads measured: {thr} of {s['cores']} cores (pspin max {s.get('pspin_max_threads')}, "
         f"BLAS {s.get('blas_threads')}, OMP_NUM_THREADS={s.get('OMP_NUM_THREADS')})"
     )
@@ -182,10 +183,14 @@ class Recorder:
         sys.stdout = self._stdout
         if exc_type is not None:
             return
-        lines = [f"# bench/{SCRIPTS_BY_NAME.get(self.name, self.name)}", "", stamp_md(self.machine), ""]
+        title = f"# bench/{SCRIPTS_BY_NAME.get(self.name, self.name)}"
+        lines = [title, "", stamp_md(self.machine), ""]
         if self.headline:
             lines += ["| target | value | goal | verdict |", "|---|---|---|---|"]
-            lines += [f"| {h['what']} | {h['text']} | {h['goal']} | **{h['verdict']}** |" for h in self.headline]
+            lines += [
+                f"| {h['what']} | {h['text']} | {h['goal']} | **{h['verdict']}** |"
+                for h in self.headline
+            ]
             lines.append("")
         md = "\n".join(lines) + "\n```\n" + self._buf.getvalue() + "```\n"
         write_results(
@@ -200,7 +205,10 @@ SCRIPTS_BY_NAME = {name: script for script, name in SCRIPTS.values()}
 def probe() -> dict[str, Any]:
     """pspin's show_config at its default level, in a subprocess (PSPIN_SIMD unset)."""
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-    code = "import io, json, pspin; print(json.dumps(pspin.show_config(file=io.StringIO()), default=str))"
+    code = (
+        "import io, json, pspin; "
+        "print(json.dumps(pspin.show_config(file=io.StringIO()), default=str))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
@@ -262,6 +270,8 @@ def summary(skipped: dict[str, str] | None = None) -> str:
               f"levels runnable here: {', '.join(s.get('simd_levels') or ['not reported'])}", ""]
     if skipped:
         L += ["Not measured: " + "; ".join(f"**{lv}** ({why})" for lv, why in skipped.items()), ""]
+    elif skipped is not None:
+        L += [f"Every level ({', '.join(KNOWN_LEVELS)}) runs here and is in this install.", ""]
     for script, per in runs.items():
         levels = list(per)
         L += [f"## {SCRIPTS_BY_NAME.get(script, script)}", "",
@@ -290,13 +300,15 @@ def main(argv: list[str]) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("scripts", nargs="*", help=f"scripts to run: {', '.join(SCRIPTS)} or all")
-    ap.add_argument("--levels", default=None, help="comma separated, e.g. v3,v4 (default: all runnable)")
+    ap.add_argument(
+        "--levels", default=None, help="comma separated, e.g. v3,v4 (default: all runnable)"
+    )
     ap.add_argument("--quick", action="store_true", help="pass --quick to every script")
     ap.add_argument("--summary", action="store_true", help="only re-render results/levels.md")
     args = ap.parse_args(argv)
     bad = set(args.scripts) - {*SCRIPTS, "all"}
     if bad or not (args.scripts or args.summary):
-        ap.error(f"name scripts among {', '.join(SCRIPTS)} or all" + (f" (not {', '.join(bad)})" if bad else ""))
+        ap.error(f"name scripts among {', '.join(SCRIPTS)} or all (got {' '.join(argv)})")
     cfg = probe()
     levels, skipped = plan(cfg, args.levels.split(",") if args.levels else None)
     scripts = [s for s in SCRIPTS if s != "pytest"] if "all" in args.scripts else args.scripts
@@ -308,7 +320,8 @@ def main(argv: list[str]) -> int:
             if lv:
                 env[ENV_VAR] = lv
             cmd = command(script, lv, args.quick, extra)
-            print(f"== {script} at {lv or 'the default level'}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+            where = lv or "the default level"
+            print(f"== {script} at {where}: {' '.join(cmd)}", file=sys.stderr, flush=True)
             if subprocess.run(cmd, env=env, check=False).returncode != 0:
                 failed.append(f"{script} at {lv}")
     md = summary(skipped)

@@ -102,8 +102,23 @@ inline void sincos_2pi(double u, double* sin_out, double* cos_out) {
 // Normals number first .. first+count-1 of stream (key, stream, purpose): normal
 // e is the (e % 2)-th Box-Muller output of Philox block e / 2, the same numbers as
 // normal_pair() up to the last bit of the polynomial log/sin/cos.
-inline void fill_normals(Philox4x32Key key, std::uint32_t stream, std::uint32_t purpose, std::uint64_t first,
+// Contraction into FMA is off here: an FMA rounds once where a multiply and an
+// add round twice, so the normals, and with them every model's couplings,
+// would differ in the last bit between a baseline build and an AVX2 or
+// AVX-512 one. The same seed gives the same couplings on every CPU.
+#if defined(__clang__)
+#define PSPIN_NO_FP_CONTRACT
+#elif defined(__GNUC__)
+#define PSPIN_NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define PSPIN_NO_FP_CONTRACT
+#endif
+
+PSPIN_NO_FP_CONTRACT inline void fill_normals(Philox4x32Key key, std::uint32_t stream, std::uint32_t purpose, std::uint64_t first,
                          std::int64_t count, double* out) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
   constexpr int kChunk = 256;
   double z[2 * kChunk];
   std::uint64_t pair = first >> 1;
