@@ -26,6 +26,7 @@ float32 rounding of tensor entries in ``from_tensors`` (one more eps) is inside 
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import zlib
@@ -395,6 +396,20 @@ def test_batched_equals_row_by_row(b, dtype, sphere_states):
         assert_within(
             model.energy(states[r : r + 1])[0], e_r, e_scale[r], rel, f"(1, n) batch, row {r}"
         )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_narrower_than_a_vector_gives_each_row_its_own_result(dtype):
+    # Below one vector of lanes the batch runs row by row over shared coupling
+    # loads, with the arithmetic of b = 1: every row's result is its own, bit for bit.
+    lanes = pspin.show_config(file=io.StringIO())[f"simd_lanes_{dtype}"]
+    model = pspin.SphericalPSpin(40, {2: 0.5, 3: 1.0}, seed=5, dtype=dtype)
+    for b in range(2, lanes):
+        states = model.random_state(b, seed=b)
+        e_b, g_b = model.energy_and_gradient(states)
+        for r in range(b):
+            e_r, g_r = model.energy_and_gradient(states[r])
+            assert e_b[r] == e_r and np.array_equal(g_b[r], g_r), f"row {r} of {b}"
 
 
 # --------------------------------------------------------------------------- round trip

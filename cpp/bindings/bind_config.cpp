@@ -1,4 +1,5 @@
 #include "pspin/dispatch/build_info.hpp"
+#include "pspin/dispatch/simd.hpp"
 #include "pspin/platform/parallel.hpp"
 #include "pybind11.hpp"
 
@@ -26,6 +27,8 @@ void bind_config(py::module_& m) {
     d["simd_level"] = PSPIN_SIMD_LEVEL;
     d["simd_width_bits"] = pspin::simd_width_bits();
     d["simd_extensions"] = pspin::simd_extensions();
+    d["simd_lanes_float64"] = pspin::Simd<double>::width;
+    d["simd_lanes_float32"] = pspin::Simd<float>::width;
     return d;
   }, "Compiler, OpenMP and SIMD settings of the compiled core.");
   m.def("max_threads", &pspin::max_threads, "Threads the next parallel region may use.");

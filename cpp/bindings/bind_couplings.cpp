@@ -70,15 +70,15 @@ void bind_one(py::module_& m, const char* name) {
                {
                  py::gil_scoped_release release;
                  std::vector<T> x(std::size_t(n) * B, T(0)), g(std::size_t(n) * B);
-                 pspin::to_spin_major(s.data(), nullptr, b, n, B, x.data());
+                 pspin::to_batch_layout(s.data(), nullptr, b, n, B, x.data());
                  pspin::energy_and_fields(c, x.data(), B, g.data(), e.data());
-                 pspin::from_spin_major(g.data(), nullptr, b, n, B, fp);
+                 pspin::from_batch_layout(g.data(), nullptr, b, n, B, fp);
                }
                fields = f;
              } else {
                py::gil_scoped_release release;
                std::vector<T> x(std::size_t(n) * B, T(0));
-               pspin::to_spin_major(s.data(), nullptr, b, n, B, x.data());
+               pspin::to_batch_layout(s.data(), nullptr, b, n, B, x.data());
                pspin::energy_and_fields<T>(c, x.data(), B, nullptr, e.data());
              }
              std::memcpy(energies.mutable_data(), e.data(), b * sizeof(double));

@@ -2,7 +2,8 @@
 // pass over the packed couplings.
 //
 // Layout: configurations are spin-major, x[i * B + b], with B padded to the
-// SIMD chunk so the innermost loop runs over the batch. Each task accumulates
+// SIMD chunk so the innermost loop runs over the batch; a batch narrower than
+// one chunk is stored configuration after configuration. Each task accumulates
 // into its own buffer and the buffers are summed in task order: the result is
 // bit-identical for any number of threads.
 #pragma once
@@ -26,60 +27,68 @@ struct RowScratch {
   RowScratch(int len, int B) : leave_a(len * B), leave_b(len * B), full_a(B), full_b(B) {}
 };
 
-// B = 1: vectorise along the row. Two consecutive rows of a run share the loads
-// of s and g over their common range of last indices.
+// Fewer configurations than one vector has lanes (B = 1 included), stored one
+// after another (x[c * n + i]): vectorise along the row instead of across the
+// batch, which would leave most lanes empty. Two consecutive rows of a run
+// share the loads of s and g over their common range of last indices, and
+// every configuration passes over the pair while its couplings are in L1, so
+// a coupling comes from memory once for all. Each configuration's arithmetic
+// is that of B = 1: its result does not depend on the others.
 template <class T, bool Grad>
-void fields_task_single(const DegreeBlock<T>& blk, const Task& task, const T* s, T* g, double* energy) {
+void fields_task_rows(const DegreeBlock<T>& blk, const Task& task, const T* X, int count, T* G, double* energy) {
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
   RowScratch<T> w(len, 1);
-  double e = 0.0;
   RowCursor row(L, task.first_begin, task.first_end);
   while (row.valid()) {
     const int lo = row.lo();
     const T* ja = J + row.offset;
-    prefix_products(row.prefix, len, s, 1, 1, w.leave_a.data(), w.full_a.data());
-    const T fa = w.full_a[0];
-    if (row.next_in_run()) {
+    const T* jak = ja - lo;
+    const bool pair = row.next_in_run();
+    if (pair) {
       std::copy(row.prefix, row.prefix + len, w.prefix_b);
       ++w.prefix_b[len - 1];
-      prefix_products(w.prefix_b, len, s, 1, 1, w.leave_b.data(), w.full_b.data());
-      const T fb = w.full_b[0];
-      const T* jb = ja + (n - lo) - (lo + 1);  // jb[k] is row B's value at last index k
-      const T* jak = ja - lo;
-      T ra = jak[lo] * s[lo], rb = T(0);
-      if (Grad) g[lo] += jak[lo] * fa;
-#pragma omp simd reduction(+ : ra, rb)
-      for (int k = lo + 1; k < n; ++k) {
-        const T a = jak[k], b = jb[k], sk = s[k];
-        ra += a * sk;
-        rb += b * sk;
-        if (Grad) g[k] += a * fa + b * fb;
-      }
-      if (Grad)
-        for (int m = 0; m < len; ++m) {
-          g[row.prefix[m]] += ra * w.leave_a[m];
-          g[w.prefix_b[m]] += rb * w.leave_b[m];
-        }
-      e += double(fa) * double(ra) + double(fb) * double(rb);
-      row.advance();
-      row.advance();
-    } else {
-      const T* jak = ja - lo;
-      T ra = T(0);
-#pragma omp simd reduction(+ : ra)
-      for (int k = lo; k < n; ++k) {
-        ra += jak[k] * s[k];
-        if (Grad) g[k] += jak[k] * fa;
-      }
-      if (Grad)
-        for (int m = 0; m < len; ++m) g[row.prefix[m]] += ra * w.leave_a[m];
-      e += double(fa) * double(ra);
-      row.advance();
     }
+    const T* jb = ja + (n - lo) - (lo + 1);  // row B's value at last index k (pairs only)
+    for (int c = 0; c < count; ++c) {
+      const T* s = X + std::size_t(c) * n;
+      T* g = Grad ? G + std::size_t(c) * n : nullptr;
+      prefix_products(row.prefix, len, s, 1, 1, w.leave_a.data(), w.full_a.data());
+      const T fa = w.full_a[0];
+      if (pair) {
+        prefix_products(w.prefix_b, len, s, 1, 1, w.leave_b.data(), w.full_b.data());
+        const T fb = w.full_b[0];
+        T ra = jak[lo] * s[lo], rb = T(0);
+        if (Grad) g[lo] += jak[lo] * fa;
+#pragma omp simd reduction(+ : ra, rb)
+        for (int k = lo + 1; k < n; ++k) {
+          const T a = jak[k], b = jb[k], sk = s[k];
+          ra += a * sk;
+          rb += b * sk;
+          if (Grad) g[k] += a * fa + b * fb;
+        }
+        if (Grad)
+          for (int m = 0; m < len; ++m) {
+            g[row.prefix[m]] += ra * w.leave_a[m];
+            g[w.prefix_b[m]] += rb * w.leave_b[m];
+          }
+        energy[c] += double(fa) * double(ra) + double(fb) * double(rb);
+      } else {
+        T ra = T(0);
+#pragma omp simd reduction(+ : ra)
+        for (int k = lo; k < n; ++k) {
+          ra += jak[k] * s[k];
+          if (Grad) g[k] += jak[k] * fa;
+        }
+        if (Grad)
+          for (int m = 0; m < len; ++m) g[row.prefix[m]] += ra * w.leave_a[m];
+        energy[c] += double(fa) * double(ra);
+      }
+    }
+    row.advance();
+    if (pair) row.advance();
   }
-  *energy += e;
 }
 
 // Sweep of R consecutive rows of one run over NC SIMD vectors of batch lanes
@@ -205,11 +214,18 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
 template <class T>
 constexpr int batch_chunk() { return Simd<T>::width; }
 
-// Round a batch size up to what the batched kernel needs.
+// Whether energy_and_fields reads a batch of B spin-major (x[i * B + b], B a
+// multiple of the SIMD chunk) or one configuration after another (B below one
+// chunk, B = 1 included).
+template <class T>
+constexpr bool spin_major_batch(int B) { return B >= batch_chunk<T>(); }
+
+// Round a batch size up to what energy_and_fields needs: whole chunks for the
+// spin-major layout, nothing below one chunk.
 template <class T>
 inline int padded_batch(int b) {
-  if (b <= 1) return 1;
   const int w = batch_chunk<T>();
+  if (b < w) return b;
   return (b + w - 1) / w * w;
 }
 
@@ -230,8 +246,25 @@ void from_spin_major(const T* x, const int* rows, int count, int n, int B, Out* 
     for (int i = 0; i < n; ++i) out[std::size_t(rows ? rows[j] : j) * n + i] = Out(x[std::size_t(i) * B + j]);
 }
 
-// X: spin-major (n x B, B = padded_batch), fields out: n x B (or null for energy
-// only), energies out: B values of H (not per spin).
+// Rows of a row-major (., n) array into the layout energy_and_fields reads for
+// a batch of B = padded_batch(count), and back.
+template <class T, class In>
+void to_batch_layout(const In* states, const int* rows, int count, int n, int B, T* x) {
+  if (spin_major_batch<T>(B)) return to_spin_major(states, rows, count, n, B, x);
+  for (int j = 0; j < count; ++j)
+    for (int i = 0; i < n; ++i) x[std::size_t(j) * n + i] = T(states[std::size_t(rows ? rows[j] : j) * n + i]);
+}
+
+template <class T, class Out>
+void from_batch_layout(const T* x, const int* rows, int count, int n, int B, Out* out) {
+  if (spin_major_batch<T>(B)) return from_spin_major(x, rows, count, n, B, out);
+  for (int j = 0; j < count; ++j)
+    for (int i = 0; i < n; ++i) out[std::size_t(rows ? rows[j] : j) * n + i] = Out(x[std::size_t(j) * n + i]);
+}
+
+// X: B = padded_batch configurations, spin-major (n x B) or one after another
+// (B x n) as spin_major_batch says; fields out (or null for energy only) in the
+// same layout; energies out: B values of H (not per spin).
 template <class T>
 void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, double* energy_out) {
   const int n = C.n();
@@ -247,9 +280,9 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
     const auto& blk = C.block(task.block);
     T* g = grad ? gbuf + std::size_t(t) * n * B : nullptr;
     double* e = ebuf + std::size_t(t) * B;
-    if (B == 1) {
-      if (grad) detail::fields_task_single<T, true>(blk, task, X, g, e);
-      else detail::fields_task_single<T, false>(blk, task, X, g, e);
+    if (!spin_major_batch<T>(B)) {
+      if (grad) detail::fields_task_rows<T, true>(blk, task, X, B, g, e);
+      else detail::fields_task_rows<T, false>(blk, task, X, B, g, e);
     } else {
       if (grad) detail::fields_task_batched<T, true>(blk, task, X, B, g, e);
       else detail::fields_task_batched<T, false>(blk, task, X, B, g, e);
