@@ -96,7 +96,7 @@ void fields_task_rows(const DegreeBlock<T>& blk, const Task& task, const T* X, i
 // indices are ragged. Each S and G vector loaded serves R rows: G traffic per
 // coupling falls as 1/R, and the 2R*NC accumulators and products stay in registers.
 template <class T, int R, int NC, bool Grad>
-inline void sweep_rows(const T* const* jk, int lo, int n, const T* S, T* G, int B, int c0,
+inline void sweep_rows(const T* const* jk, int lo, int k_begin, int k_end, const T* S, T* G, int B, int c0,
                        const T* const* full, T* const* racc) {
   using V = typename Simd<T>::vec;
   using U = typename Simd<T>::uvec;
@@ -105,10 +105,10 @@ inline void sweep_rows(const T* const* jk, int lo, int n, const T* S, T* G, int 
   for (int i = 0; i < R; ++i)
     for (int q = 0; q < NC; ++q) {
       f[i][q] = *reinterpret_cast<const U*>(full[i] + c0 + q * W);
-      r[i][q] = V{} ;
+      r[i][q] = k_begin == lo ? V{} : V(*reinterpret_cast<const U*>(racc[i] + c0 + q * W));
     }
-  const int ragged_end = std::min(n, lo + R - 1);
-  for (int k = lo; k < ragged_end; ++k) {
+  const int ragged_end = std::min(k_end, lo + R - 1);
+  for (int k = k_begin; k < ragged_end; ++k) {
     const U* sk = reinterpret_cast<const U*>(S + std::size_t(k) * B + c0);
     U* gk = reinterpret_cast<U*>(G + std::size_t(k) * B + c0);
     for (int i = 0; i < R; ++i) {
@@ -120,7 +120,7 @@ inline void sweep_rows(const T* const* jk, int lo, int n, const T* S, T* G, int 
       }
     }
   }
-  for (int k = ragged_end; k < n; ++k) {
+  for (int k = std::max(k_begin, ragged_end); k < k_end; ++k) {
     const U* sk = reinterpret_cast<const U*>(S + std::size_t(k) * B + c0);
     U* gk = reinterpret_cast<U*>(G + std::size_t(k) * B + c0);
     T a[R];
@@ -140,21 +140,30 @@ inline void sweep_rows(const T* const* jk, int lo, int n, const T* S, T* G, int 
 }
 
 // Vector registers a sweep of R rows over NC vectors keeps busy: R*NC
-// products, R*NC accumulators, R couplings, one S and one G vector.
-constexpr int sweep_registers(int R, int NC) { return 2 * R * NC + R + 2; }
+// products and R*NC accumulators, one S and one G vector, and two broadcast
+// couplings in flight (each is used by its two FMAs right after its load).
+constexpr int sweep_registers(int R, int NC) { return 2 * R * NC + 4; }
 
 // Rows swept together: as many as fit the register file, at most eight
-// (AVX-512: 8, AVX2 and SSE: 4).
-constexpr int kSweepRows = std::min(8, (kSimdRegisters - 2) / 3);
+// (AVX-512: 8, AVX2 and SSE: 6).
+constexpr int kSweepRows = std::min(8, (kSimdRegisters - 4) / 2);
 
+// The rows' last indices go in tiles whose S and G lines and couplings stay
+// in L1 while every vector of lanes passes over them; a row's accumulators
+// wait in racc between tiles. Tiling leaves each sum in the same order.
 template <class T, int R, bool Grad>
 inline void sweep_rows_all_lanes(const T* const* jk, int lo, int n, const T* S, T* G, int B, const T* const* full,
                                  T* const* racc) {
   constexpr int W = Simd<T>::width;
-  int c = 0;
-  if constexpr (sweep_registers(R, 2) <= kSimdRegisters)
-    for (; c + 2 * W <= B; c += 2 * W) sweep_rows<T, R, 2, Grad>(jk, lo, n, S, G, B, c, full, racc);
-  for (; c < B; c += W) sweep_rows<T, R, 1, Grad>(jk, lo, n, S, G, B, c, full, racc);
+  constexpr std::size_t kTileBytes = 16 * 1024;
+  const int tile = std::max(16, int(kTileBytes / (2 * std::size_t(B) * sizeof(T))));
+  for (int k0 = lo; k0 < n; k0 += tile) {
+    const int k1 = std::min(n, k0 + tile);
+    int c = 0;
+    if constexpr (sweep_registers(R, 2) <= kSimdRegisters)
+      for (; c + 2 * W <= B; c += 2 * W) sweep_rows<T, R, 2, Grad>(jk, lo, k0, k1, S, G, B, c, full, racc);
+    for (; c < B; c += W) sweep_rows<T, R, 1, Grad>(jk, lo, k0, k1, S, G, B, c, full, racc);
+  }
 }
 
 // sweep_rows_all_lanes with the row count `rows` (1..R) as a compile-time constant.
