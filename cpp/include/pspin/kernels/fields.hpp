@@ -8,6 +8,7 @@
 // bit-identical for any number of threads.
 #pragma once
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -280,26 +281,46 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
   const auto& tasks = C.tasks();
   const int n_tasks = int(tasks.size());
   const bool grad = fields_out != nullptr;
-  T* gbuf = grad ? zeroed_workspace<T, 0>(std::size_t(n_tasks) * n * B) : nullptr;
-  double* ebuf = zeroed_workspace<double, 1>(std::size_t(n_tasks) * B);
+  // Consecutive tasks run as one group into one buffer. Spin-major batches get
+  // as few groups as balance threads (16, or every task) while the buffers stay
+  // small next to the couplings; a group's fields touch only spins from its
+  // first index on, and its buffer holds just those rows. The grouping depends
+  // on n, B and the couplings only, never on the thread count.
+  const bool spin_major = spin_major_batch<T>(B);
+  const double buffer_ratio = double(C.n_values()) / (4.0 * double(n) * B);
+  const int groups = spin_major ? std::min(n_tasks, std::max(16, int(std::min(buffer_ratio, 1e6)))) : n_tasks;
+  std::vector<int> first_task(groups + 1), first_row(groups);
+  std::vector<std::size_t> offset(groups + 1, 0);
+  for (int q = 0; q <= groups; ++q) first_task[q] = int(std::int64_t(q) * n_tasks / groups);
+  for (int q = 0; q < groups; ++q) {
+    int first = n;
+    for (int t = first_task[q]; t < first_task[q + 1]; ++t) first = std::min(first, tasks[t].first_begin);
+    first_row[q] = spin_major ? first : 0;
+    offset[q + 1] = offset[q] + std::size_t(n - first_row[q]) * B;
+  }
+  T* gbuf = grad ? zeroed_workspace<T, 0>(offset[groups]) : nullptr;
+  double* ebuf = zeroed_workspace<double, 1>(std::size_t(groups) * B);
   const double work = double(C.n_values()) * B;
 #pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
-  for (int t = 0; t < n_tasks; ++t) {
-    const Task& task = tasks[t];
-    const auto& blk = C.block(task.block);
-    T* g = grad ? gbuf + std::size_t(t) * n * B : nullptr;
-    double* e = ebuf + std::size_t(t) * B;
-    if (!spin_major_batch<T>(B)) {
-      if (grad) detail::fields_task_rows<T, true>(blk, task, X, B, g, e);
-      else detail::fields_task_rows<T, false>(blk, task, X, B, g, e);
-    } else {
-      if (grad) detail::fields_task_batched<T, true>(blk, task, X, B, g, e);
-      else detail::fields_task_batched<T, false>(blk, task, X, B, g, e);
+  for (int q = 0; q < groups; ++q) {
+    // Indexed by absolute spin: row first_row[q] is the buffer's first (offset[q] >= first_row[q] * B).
+    T* g = grad ? gbuf + (offset[q] - std::size_t(first_row[q]) * B) : nullptr;
+    double* e = ebuf + std::size_t(q) * B;
+    for (int t = first_task[q]; t < first_task[q + 1]; ++t) {
+      const Task& task = tasks[t];
+      const auto& blk = C.block(task.block);
+      if (!spin_major) {
+        if (grad) detail::fields_task_rows<T, true>(blk, task, X, B, g, e);
+        else detail::fields_task_rows<T, false>(blk, task, X, B, g, e);
+      } else {
+        if (grad) detail::fields_task_batched<T, true>(blk, task, X, B, g, e);
+        else detail::fields_task_batched<T, false>(blk, task, X, B, g, e);
+      }
     }
   }
-  reduce_task_buffers(ebuf, n_tasks, std::size_t(B), energy_out);
+  reduce_task_buffers(ebuf, groups, std::size_t(B), energy_out);
   for (int b = 0; b < B; ++b) energy_out[b] = -energy_out[b];
-  if (grad) reduce_task_buffers(gbuf, n_tasks, std::size_t(n) * B, fields_out);
+  if (grad) reduce_task_rows(gbuf, offset.data(), first_row.data(), groups, n, B, fields_out);
 }
 
 // Fields h = -dH/ds and energies H of the listed rows of a row-major (b, n)

@@ -35,4 +35,29 @@ void reduce_task_buffers(const T* buffers, int n_tasks, std::size_t size, Out* o
   }
 }
 
+// Per-task buffers of a (rows x width) array where task t touches only rows
+// [first_row[t], rows) and stores just those, from offset[t] on; out is their
+// sum in task order. A batched gradient at n = 4096 would otherwise zero and
+// re-read 64 full n x B buffers per call (a quarter of its time).
+template <class T, class Out>
+void reduce_task_rows(const T* buffers, const std::size_t* offset, const int* first_row, int n_tasks, int rows,
+                      int width, Out* out) {
+  constexpr int kRowsPerBlock = 64;
+  const int n_blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+#pragma omp parallel for schedule(static) if (double(offset[n_tasks]) > kMinParallelWork)
+  for (int blk = 0; blk < n_blocks; ++blk) {
+    const int r0 = blk * kRowsPerBlock, r1 = std::min(rows, r0 + kRowsPerBlock);
+    Out* o = out + std::size_t(r0) * width;
+    std::fill(o, o + std::size_t(r1 - r0) * width, Out(0));
+    for (int t = 0; t < n_tasks; ++t) {
+      const int from = std::max(r0, first_row[t]);
+      if (from >= r1) continue;
+      const T* src = buffers + offset[t] + std::size_t(from - first_row[t]) * width;
+      Out* dst = out + std::size_t(from) * width;
+      const std::size_t count = std::size_t(r1 - from) * width;
+      for (std::size_t i = 0; i < count; ++i) dst[i] += Out(src[i]);
+    }
+  }
+}
+
 }  // namespace pspin
