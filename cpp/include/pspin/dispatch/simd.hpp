@@ -76,15 +76,6 @@ inline double simd_sum(const Simd<double>::vec& a) {
   return x[0];
 }
 
-// Whether any lane of a comparison result (all bits set where true) is true.
-template <class M>
-inline bool simd_any(const M& mask) {
-  constexpr int w = sizeof(M) / sizeof(mask[0]);
-  bool any = false;
-  for (int i = 0; i < w; ++i) any |= mask[i] != 0;
-  return any;
-}
-
 // One vector of consecutive values (unaligned), widened to doubles.
 inline Simd<double>::vec simd_as_doubles(const double* x) { return *reinterpret_cast<const Simd<double>::uvec*>(x); }
 inline Simd<double>::vec simd_as_doubles(const float* x) {

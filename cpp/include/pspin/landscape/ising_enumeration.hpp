@@ -139,10 +139,12 @@ class IsingEnumerator {
   // Whether some s_i h_i < -margin, i.e. the state is surely unstable.
   template <int NB>
   bool surely_unstable(const vec* s, const vec* h) const {
-    decltype(vec{} < vec{}) any{};
-    const vec bound = vec{} - margin_;
-    for (int b = 0; b < NB; ++b) any |= s[b] * h[b] < bound;
-    return simd_any(any);
+    // Most states show an unstable spin among their first few: a scalar test
+    // per spin that stops there beats forming and reducing whole masks.
+    for (int b = 0; b < NB; ++b)
+      for (int l = 0; l < kWidth; ++l)
+        if (s[b][l] * h[b][l] < -margin_) return true;
+    return false;
   }
 
   // The low spins flip most often (spin q every 2^(q+1) steps), so for them the
