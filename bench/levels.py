@@ -31,16 +31,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pspin._dispatch import ENV_VAR, KNOWN_LEVELS
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-ENV_VAR = "PSPIN_SIMD"
-KNOWN_LEVELS = ("baseline", "v3", "v4")
-# What each level needs from the CPU (/proc/cpuinfo names); baseline (SSE2) is x86-64 itself.
-LEVEL_FLAGS = {
-    "v3": ("avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "movbe", "abm"),
-    "v4": ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"),
-}
-_ISA_PREFIXES = ("sse", "ssse", "avx", "fma", "bmi", "amx", "f16c", "movbe", "abm", "popcnt")
 
 # name -> (script, results name); "pytest" is the pytest-benchmark gradient suite.
 SCRIPTS = {
@@ -54,34 +48,9 @@ SCRIPTS = {
 
 
 # --------------------------------------------------------------------------- the stamp
-def _cpuinfo(key: str) -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                name, _, value = line.partition(":")
-                if name.strip() == key:
-                    return value.strip()
-    except OSError:
-        pass
-    return ""
-
-
-def cpu_flags_fallback() -> str:
-    return " ".join(f for f in _cpuinfo("flags").split() if f.startswith(_ISA_PREFIXES))
-
-
-def cpu_runs(level: str, flags: str | None = None) -> tuple[bool, str]:
-    """Whether the CPU has the flags a level needs (from /proc/cpuinfo), and the missing ones."""
-    have = set((flags if flags is not None else _cpuinfo("flags")).split())
-    missing = [f for f in LEVEL_FLAGS.get(level, ()) if f not in have]
-    return not missing, " ".join(missing)
-
-
 def stamp(threads: Any = None) -> dict[str, Any]:
     """Level loaded, levels runnable here, CPU model and flags, thread counts; raises if
     ``PSPIN_SIMD`` asked for a level that was not loaded."""
-    import platform
-
     import pspin
 
     cfg = pspin.show_config(file=io.StringIO())
@@ -98,12 +67,12 @@ def stamp(threads: Any = None) -> dict[str, Any]:
         pass
     return {
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
-        "simd_level": level or "unknown (this build does not report it)",
+        "simd_level": level,
         "pspin_simd_env": forced,
         "simd_levels": cfg.get("simd_levels"),
         "simd_width_bits": cfg.get("simd_width_bits"),
-        "cpu_model": cfg.get("cpu_model") or _cpuinfo("model name") or platform.processor(),
-        "cpu_flags": cfg.get("cpu_flags") or cpu_flags_fallback(),
+        "cpu_model": cfg["cpu_model"],
+        "cpu_flags": cfg["cpu_flags"],
         "cores": os.cpu_count(),
         "threads_measured": list(threads) if threads is not None else None,
         "pspin_max_threads": cfg.get("max_threads"),
@@ -203,36 +172,34 @@ SCRIPTS_BY_NAME = {name: script for script, name in SCRIPTS.values()}
 
 # --------------------------------------------------------------------------- the driver
 def probe() -> dict[str, Any]:
-    """pspin's show_config at its default level, in a subprocess (PSPIN_SIMD unset)."""
+    """pspin's show_config at its default level, and the levels built and runnable, in a
+    subprocess (PSPIN_SIMD unset)."""
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
     code = (
-        "import io, json, pspin; "
-        "print(json.dumps(pspin.show_config(file=io.StringIO()), default=str))"
+        "import io, json, pspin; from pspin import _dispatch as d; "
+        "c = pspin.show_config(file=io.StringIO()); "
+        "c.update(built_levels=d.built_levels(), cpu_levels=d.cpu_levels()); "
+        "print(json.dumps(c, default=str))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
-        raise SystemExit(f"import pspin failed (rebuilding?):\n{out.stderr[-2000:]}")
+        raise SystemExit(f"import pspin failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def plan(cfg: dict[str, Any], requested: list[str] | None) -> tuple[list[str], dict[str, str]]:
     """(levels to run, {level: why it cannot be measured}) for this box and build."""
-    available = list(cfg.get("simd_levels") or [])
-    flags = cfg.get("cpu_flags") or cpu_flags_fallback()
+    available = list(cfg["simd_levels"])
     skipped: dict[str, str] = {}
     for lv in KNOWN_LEVELS:
         if lv in available:
             continue
-        runs, missing = cpu_runs(lv, _cpuinfo("flags") or flags)
-        if not available:
-            if lv != cfg.get("simd_level"):
-                skipped[lv] = "this build does not dispatch (show_config has no simd_levels)"
-        elif not runs:
-            skipped[lv] = f"the CPU lacks {missing}"
+        if lv not in cfg["cpu_levels"]:
+            skipped[lv] = f"the CPU cannot run it (CPU flags: {cfg['cpu_flags']})"
         else:
-            skipped[lv] = f"not in this install (built and runnable: {', '.join(available)})"
+            skipped[lv] = f"not in this install (built: {', '.join(cfg['built_levels'])})"
     if requested:
         for lv in requested:
             if lv not in available and lv not in skipped:
