@@ -15,6 +15,10 @@ from __future__ import annotations
 try:
     from . import _core
 except ImportError as exc:
+    from ._dispatch import ENV_VAR
+
+    if ENV_VAR in str(exc):  # a level forced by the environment: the message says what is available
+        raise
     raise ImportError(
         f"pspin's compiled core could not be imported: {exc}. Install the package with "
         "`pip install .` (or, for development, `pip install --no-build-isolation -ve .`)."
