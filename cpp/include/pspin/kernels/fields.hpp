@@ -28,6 +28,9 @@ struct RowScratch {
   RowScratch(int len, int B) : leave_a(len * B), leave_b(len * B), full_a(B), full_b(B) {}
 };
 
+// Row pairs up to this size get their successors prefetched (fields_task_rows).
+constexpr std::size_t kShortRowBytes = 4096;
+
 // Fewer configurations than one vector has lanes (B = 1 included), stored one
 // after another (x[c * n + i]): vectorise along the row instead of across the
 // batch, which would leave most lanes empty. Two consecutive rows of a run
@@ -52,6 +55,14 @@ void fields_task_rows(const DegreeBlock<T>& blk, const Task& task, const T* X, i
       ++w.prefix_b[len - 1];
     }
     const T* jb = ja + (n - lo) - (lo + 1);  // row B's value at last index k (pairs only)
+    // The next rows follow these in memory. Short rows end before the hardware
+    // prefetcher has ramped up on them: ask for the next ones now, so their lines
+    // arrive while this pair is summed (on long rows it only competes).
+    const std::size_t here = std::size_t(pair ? 2 * (n - lo) - 1 : n - lo) * sizeof(T);
+    if (here <= kShortRowBytes) {
+      const char* next = reinterpret_cast<const char*>(ja) + here;
+      for (std::size_t off = 0; off < here; off += 64) __builtin_prefetch(next + off);
+    }
     for (int c = 0; c < count; ++c) {
       const T* s = X + std::size_t(c) * n;
       T* g = Grad ? G + std::size_t(c) * n : nullptr;
