@@ -25,7 +25,7 @@ void bind_config(py::module_& m) {
     d["openmp_version"] = 0;
 #endif
     d["simd_level"] = PSPIN_SIMD_LEVEL;
-    d["simd_width_bits"] = pspin::simd_width_bits();
+    d["simd_width_bits"] = 8 * pspin::kSimdBytes;  // the kernels' vector width, from one place
     d["simd_extensions"] = pspin::simd_extensions();
     d["simd_lanes_float64"] = pspin::Simd<double>::width;
     d["simd_lanes_float32"] = pspin::Simd<float>::width;

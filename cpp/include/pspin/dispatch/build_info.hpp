@@ -14,18 +14,6 @@ inline std::string compiler_description() {
 #endif
 }
 
-inline int simd_width_bits() {
-#if defined(__AVX512F__)
-  return 512;
-#elif defined(__AVX2__) || defined(__AVX__)
-  return 256;
-#elif defined(__SSE2__) || defined(__ARM_NEON)
-  return 128;
-#else
-  return 0;
-#endif
-}
-
 inline std::string simd_extensions() {
   std::string s;
 #if defined(__AVX512F__)
