@@ -407,3 +407,57 @@ def test_bad_restore_leaves_the_engine_unchanged():
     assert engine.states().tobytes() == states.tobytes()
     assert engine.energies().tobytes() == energies.tobytes()
     assert np.array_equal(engine.temp_of_slot(), labels) and engine.sweeps_done == 50
+
+
+# ------------------------------------------------------------------ snapshots
+def _sample_positions(result, sweeps: np.ndarray) -> np.ndarray:
+    """Columns of the energy series recorded at the given sweep indices."""
+    recorded = (result.burn_in // result.sample_every + 1 + np.arange(result.samples)) * result.sample_every
+    pos = np.searchsorted(recorded, sweeps)
+    assert np.array_equal(recorded[pos], sweeps)
+    return pos
+
+
+@pytest.mark.parametrize("model", [pspin.IsingPSpin(12, 2, seed=1), pspin.SphericalPSpin(24, 3, seed=2)])
+def test_snapshots_energies_match_the_recorded_series(model):
+    pt = ParallelTempering(model, [0.6, 1.0, 2.0], replicas=2, seed=3)
+    res = pt.run(1000, burn_in=110, sample_every=5, snapshot_every=50)
+    R, K, S = 3, 2, 1000 // 50 - 110 // 50
+    assert res.snapshots.shape == (R, K, S, model.n)
+    assert res.snapshots.dtype == (np.int8 if model.kind == "ising" else model.dtype)
+    assert np.array_equal(res.snapshot_sweeps, np.arange(150, 1001, 50))
+    energies = model.energy(res.snapshots.reshape(-1, model.n).astype(model.dtype)).reshape(R, K, S)
+    np.testing.assert_allclose(energies, res.energies[:, :, _sample_positions(res, res.snapshot_sweeps)],
+                               rtol=0, atol=1e-9 * model.n)
+    # The last snapshot is the final state of the run.
+    assert np.array_equal(res.snapshots[:, :, -1], pt.states().astype(res.snapshots.dtype))
+    assert ParallelTempering(model, [0.6, 1.0], seed=3).run(100).snapshots is None
+
+
+@pytest.mark.parametrize("model", [pspin.IsingPSpin(16, 3, seed=4), pspin.SphericalPSpin(20, 3, seed=5)])
+def test_snapshots_survive_checkpoint_resume(tmp_path, model):
+    temps = geometric_temperatures(0.5, 1.5, 4)
+    path = tmp_path / "run.h5"
+    kwargs = {"burn_in": 300, "sample_every": 2, "snapshot_every": 70}
+    ParallelTempering(model, temps, seed=9, adaptive=True).run(777, checkpoint=path, **kwargs)
+    resumed = ParallelTempering(model, temps, seed=9, adaptive=True).run(1500, checkpoint=path, **kwargs)
+    straight = ParallelTempering(model, temps, seed=9, adaptive=True).run(1500, **kwargs)
+    assert resumed.snapshots.tobytes() == straight.snapshots.tobytes()
+    assert np.array_equal(resumed.snapshot_sweeps, straight.snapshot_sweeps)
+    assert resumed.energies.tobytes() == straight.energies.tobytes()
+    # In one process, split into calls, too.
+    split = ParallelTempering(model, temps, seed=9, adaptive=True)
+    split.run(701, **kwargs)
+    assert split.run(1500, **kwargs).snapshots.tobytes() == straight.snapshots.tobytes()
+    with pytest.raises(ValueError, match="snapshot_every"):
+        ParallelTempering(model, temps, seed=9, adaptive=True).run(2000, checkpoint=path, **{**kwargs, "snapshot_every": 10})
+    with pytest.raises(ValueError, match="snapshot_every"):
+        split.run(2000, **{**kwargs, "snapshot_every": 0})
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "10"])
+def test_bad_snapshot_every(bad):
+    pt = ParallelTempering(pspin.IsingPSpin(8, 2, seed=0), [0.5, 1.0], seed=0)
+    with pytest.raises((ValueError, TypeError), match="snapshot_every"):
+        pt.run(10, snapshot_every=bad)
+    assert pt.sweeps_done == 0

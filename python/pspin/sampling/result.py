@@ -43,6 +43,9 @@ class PTResult:
     move_acceptance : (R,) mean Metropolis acceptance probability of the HMC trajectories
         per temperature in the measurement phase (spherical models), else None.
     sweeps, burn_in, sample_every : run bookkeeping; params: identity and provenance.
+    snapshots : (R, K, S, n) configurations of replica k at temperature r at the sweeps
+        ``snapshot_sweeps`` (S,) (multiples of ``snapshot_every`` after burn-in), in the
+        model's dtype (int8 for Ising); None unless the run asked for them.
     """
 
     model: Any
@@ -57,6 +60,8 @@ class PTResult:
     sample_every: int
     params: dict[str, Any] = field(default_factory=dict)
     move_acceptance: np.ndarray | None = None
+    snapshots: np.ndarray | None = None
+    snapshot_sweeps: np.ndarray | None = None
 
     @property
     def n(self) -> int:

@@ -128,6 +128,8 @@ class ParallelTempering:
         self._stats_at_burn_in: dict[str, np.ndarray] | None = None
         self._last_tune: dict[str, np.ndarray] | None = None
         self._run_params: dict[str, int] | None = None
+        self._snapshots: list[np.ndarray] = []
+        self._snapshot_sweeps: list[int] = []
 
     # ------------------------------------------------------------------ engine
     def _make_engine(self) -> Any:
@@ -177,6 +179,7 @@ class ParallelTempering:
         *,
         burn_in: int = 0,
         sample_every: int = 1,
+        snapshot_every: int = 0,
         checkpoint: str | Path | None = None,
         checkpoint_every: float = 60.0,
         progress: bool = False,
@@ -192,6 +195,11 @@ class ParallelTempering:
             Sweeps before measuring (with ``adaptive``, the ladder is tuned then).
         sample_every : int
             Record energies and overlaps every this many sweeps.
+        snapshot_every : int
+            Keep the configurations by temperature and replica (``states()``) at every
+            sweep index after burn-in that is a multiple of this (0: none); they are
+            ``PTResult.snapshots``. Chunks stop at these sweeps, so the snapshots are
+            the same however the run is split into calls or checkpoints.
         checkpoint : path, optional
             HDF5 file. If it exists and belongs to the same model (couplings
             fingerprint), temperatures, replicas, update and seed, the run resumes
@@ -204,11 +212,18 @@ class ParallelTempering:
         sweeps = _validate.positive_int(sweeps, "sweeps")
         burn_in = _validate.positive_int(burn_in, "burn_in", minimum=0)
         sample_every = _validate.positive_int(sample_every, "sample_every")
+        snapshot_every = _validate.positive_int(snapshot_every, "snapshot_every", minimum=0)
         if burn_in >= sweeps:
             raise ValueError(f"burn_in ({burn_in}) must be smaller than sweeps ({sweeps})")
-        params = {"burn_in": burn_in, "sample_every": sample_every}
+        params = {"burn_in": burn_in, "sample_every": sample_every, "snapshot_every": snapshot_every}
         if self._run_params is not None and self._run_params != params:
-            raise ValueError(f"this simulation was run with {self._run_params}; burn_in and sample_every cannot change")
+            raise ValueError(
+                f"this simulation was run with {self._run_params}; burn_in, sample_every and snapshot_every cannot change"
+            )
+        if snapshot_every:
+            R, K = self.requested_temperatures.size, self.replicas
+            future = max(0, sweeps // snapshot_every - max(burn_in, self.sweeps_done) // snapshot_every)
+            require_memory(future * R * K * self.model.n * self._snapshot_dtype().itemsize, "the snapshots of this run")
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None:
             ckpt.check_writable(path)
@@ -223,11 +238,16 @@ class ParallelTempering:
                 while self.sweeps_done < sweeps:
                     done = self.sweeps_done
                     stop = sweeps if done >= burn_in else self._next_tune_point(done, burn_in)
+                    if snapshot_every:
+                        stop = min(stop, self._next_snapshot_point(done, burn_in, snapshot_every))
                     todo = min(chunk, stop - done)
                     start = time.perf_counter()
                     energies, overlaps = self._engine.run(todo, sample_every)
                     elapsed = time.perf_counter() - start
                     self._keep_samples(done, sample_every, burn_in, energies, overlaps)
+                    if snapshot_every and done + todo > burn_in and (done + todo) % snapshot_every == 0:
+                        self._snapshots.append(self.states().astype(self._snapshot_dtype()))
+                        self._snapshot_sweeps.append(done + todo)
                     bar.update(todo)
                     if done < burn_in:
                         self._after_burn_in_chunk(done + todo, burn_in)
@@ -267,6 +287,21 @@ class ParallelTempering:
             return burn_in
         interval = self._tune_interval(burn_in)
         return min(burn_in, (done // interval + 1) * interval)
+
+    def _next_snapshot_point(self, done: int, burn_in: int, every: int) -> int:
+        """First snapshot sweep after ``done``: a multiple of ``every`` beyond burn-in."""
+        return (max(done, burn_in) // every + 1) * every
+
+    def _snapshot_dtype(self) -> np.dtype:
+        # Ising spins are +-1: int8 keeps (R, K, S, n) snapshots 8 times smaller than float64.
+        return np.dtype(np.int8) if isinstance(self.model, IsingPSpin) else self.model.dtype
+
+    def _snapshot_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Snapshots stacked (S, R, K, n) and their sweep indices (S,)."""
+        R, K = self.requested_temperatures.size, self.replicas
+        if not self._snapshots:
+            return np.empty((0, R, K, self.model.n), self._snapshot_dtype()), np.empty(0, np.int64)
+        return np.stack(self._snapshots), np.asarray(self._snapshot_sweeps, dtype=np.int64)
 
     def _counters(self) -> dict[str, np.ndarray]:
         """The engine's cumulative counts (copies): swaps, round trips and, for HMC,
@@ -319,6 +354,10 @@ class ParallelTempering:
         if "hmc_attempts" in stats:
             tries = stats["hmc_attempts"] - base.get("hmc_attempts", 0)
             move_acceptance = (stats["hmc_prob"] - base.get("hmc_prob", 0)) / np.maximum(tries, 1)
+        snapshots = snapshot_sweeps = None
+        if (self._run_params or {}).get("snapshot_every", 0):
+            stacked, snapshot_sweeps = self._snapshot_arrays()
+            snapshots = np.moveaxis(stacked, 0, 2)
         return PTResult(
             model=self.model,
             temperatures=self.temperatures,
@@ -332,6 +371,8 @@ class ParallelTempering:
             sample_every=(self._run_params or {}).get("sample_every", 1),
             params=self._identity(),
             move_acceptance=move_acceptance,
+            snapshots=snapshots,
+            snapshot_sweeps=snapshot_sweeps,
         )
 
     # ------------------------------------------------------------------ checkpoints
@@ -369,6 +410,7 @@ class ParallelTempering:
             "energies": np.concatenate(self._energies) if self._energies else np.empty((0, R, K)),
             "overlaps": np.concatenate(self._overlaps) if self._overlaps else np.empty((0, R, pairs)),
         }
+        arrays["snapshots"], arrays["snapshot_sweeps"] = self._snapshot_arrays()
         for key, value in stats.items():
             arrays[f"stats/{key}"] = value
         if self._stats_at_burn_in is not None:
@@ -392,7 +434,8 @@ class ParallelTempering:
         if not np.array_equal(np.asarray(attrs["temperatures_requested"]), self.requested_temperatures):
             raise ValueError(f"checkpoint {path} was run at other temperatures")
         for key, value in params.items():
-            if int(attrs[key]) != value:
+            # Checkpoints written before snapshots existed took none.
+            if int(attrs.get(key, 0)) != value:
                 raise ValueError(f"checkpoint {path} was run with {key}={attrs[key]}, not {value}")
         if int(attrs["sweeps_done"]) < self.sweeps_done:
             raise ValueError(f"checkpoint {path} is behind this simulation ({attrs['sweeps_done']} sweeps)")
@@ -408,4 +451,7 @@ class ParallelTempering:
         self._last_tune = tune or None
         self._energies = [arrays["energies"]] if arrays["energies"].shape[0] else []
         self._overlaps = [arrays["overlaps"]] if arrays["overlaps"].shape[0] else []
+        snapshots = arrays.get("snapshots")
+        self._snapshots = list(snapshots) if snapshots is not None else []
+        self._snapshot_sweeps = [int(k) for k in arrays.get("snapshot_sweeps", [])]
         self._run_params = params
