@@ -1,0 +1,298 @@
+"""The small base every result type shares: HDF5 save/load, equality, a short repr, tables.
+
+A result is a frozen dataclass of numpy arrays, scalars, a ``params`` dict and, where it
+helps, nested results. :func:`result_type` makes one and registers it so that
+:func:`load` can rebuild it from a file. The HDF5 layout (format 1):
+
+- root attributes ``pspin_type`` (the registered class name), ``pspin_format``,
+  ``pspin_version``, ``host``, ``saved_at`` (UTC, ISO 8601);
+- each array field a dataset of the same name, each scalar or string field an attribute,
+  ``None`` fields listed in the attribute ``none_fields``;
+- dict fields of JSON-able values (``params``) a JSON attribute (numpy arrays and scalars
+  tagged so that they come back as they were); dict fields of arrays a group of datasets;
+- a nested result a group with its own ``pspin_type``; a tuple of results a group of
+  groups ``0``, ``1``, ... with the attribute ``pspin_sequence``.
+
+Files are written to a temporary name and renamed, so a crash leaves no half file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+FORMAT = 1
+_REGISTRY: dict[str, type] = {}
+T = TypeVar("T")
+
+
+def _h5py() -> Any:
+    try:
+        import h5py
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("saving and loading results needs h5py: pip install 'pspin[io]'") from exc
+    return h5py
+
+
+def result_type(cls: type[T]) -> type[T]:
+    """Class decorator: a frozen dataclass with array-aware equality, registered for :func:`load`."""
+    if cls.__name__ in _REGISTRY and _REGISTRY[cls.__name__] is not cls:
+        raise TypeError(f"result type {cls.__name__} is registered twice")
+    out = dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
+    _REGISTRY[cls.__name__] = out
+    return out
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype.kind == b.dtype.kind and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return bool(a == b)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype}{list(value.shape)}"
+    if isinstance(value, Result):
+        return type(value).__name__
+    if isinstance(value, dict):
+        return "{...}" if value else "{}"
+    if isinstance(value, (list, tuple)):
+        return f"[{len(value)} items]"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class Result:
+    """Mixin of every result type: ``save``, equality, a short repr, ``to_dataframe``."""
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        parts = [f"{f.name}={_describe(getattr(self, f.name))}" for f in dataclasses.fields(self) if f.name != "params"]  # type: ignore[arg-type]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the result to an HDF5 file (atomically); :func:`pspin.load` reads it back.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write; its directory must exist. An existing file is replaced.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
+        h5py = _h5py()
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise ValueError(f"directory {path.parent} does not exist")
+        if path.is_dir():
+            raise ValueError(f"{path} is a directory")
+        import pspin
+
+        tmp = path.with_name(path.name + ".tmp")
+        with h5py.File(tmp, "w") as f:
+            f.attrs["pspin_format"] = FORMAT
+            f.attrs["pspin_version"] = pspin.__version__
+            f.attrs["host"] = socket.gethostname()
+            f.attrs["saved_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+            _write(f, self)
+        os.replace(tmp, path)
+        return path
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame of the per-row arrays (one column each); needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_dataframe needs pandas: pip install pandas") from exc
+        columns = self._table()
+        if not columns:
+            raise TypeError(f"{type(self).__name__} has no per-row table")
+        return pd.DataFrame(columns)
+
+    def _table(self) -> dict[str, np.ndarray]:
+        """Columns of ``to_dataframe``: by default every 1-D array field of the most common length."""
+        arrays = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        one_d = {k: v for k, v in arrays.items() if isinstance(v, np.ndarray) and v.ndim == 1}
+        if not one_d:
+            return {}
+        lengths = [v.shape[0] for v in one_d.values()]
+        rows = max(set(lengths), key=lengths.count)
+        return {k: v for k, v in one_d.items() if v.shape[0] == rows}
+
+
+# ---------------------------------------------------------------- JSON for params
+def _to_json(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return {"__npscalar__": value.item(), "dtype": value.dtype.str}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return {"__items__": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a results file")
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__ndarray__" in value:
+        return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"])).reshape(value["shape"])
+    if "__npscalar__" in value:
+        return np.dtype(value["dtype"]).type(value["__npscalar__"])
+    if "__tuple__" in value:
+        return tuple(_from_json(v) for v in value["__tuple__"])
+    if "__items__" in value:
+        return {_from_json(k): _from_json(v) for k, v in value["__items__"]}
+    return {k: _from_json(v) for k, v in value.items()}
+
+
+def _is_array_mapping(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, np.ndarray) for k, v in value.items()
+    )
+
+
+# ---------------------------------------------------------------- write / read
+def _write(group: Any, result: Result) -> None:
+    group.attrs["pspin_type"] = type(result).__name__
+    none_fields = []
+    for f in dataclasses.fields(result):  # type: ignore[arg-type]
+        value = getattr(result, f.name)
+        if value is None:
+            none_fields.append(f.name)
+        elif isinstance(value, np.ndarray):
+            group.create_dataset(f.name, data=value)
+        elif isinstance(value, Result):
+            _write(group.create_group(f.name), value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Result) for v in value):
+            sub = group.create_group(f.name)
+            sub.attrs["pspin_sequence"] = len(value)
+            for i, item in enumerate(value):
+                _write(sub.create_group(str(i)), item)
+        elif _is_array_mapping(value):
+            sub = group.create_group(f.name)
+            sub.attrs["pspin_mapping"] = json.dumps(list(value))  # keeps the order
+            for key, arr in value.items():
+                sub.create_dataset(key, data=arr)
+        elif isinstance(value, (dict, list, tuple)):
+            group.attrs[f.name] = "json:" + json.dumps(_to_json(value))
+        elif isinstance(value, (bool, np.bool_)):
+            group.attrs[f.name] = "json:" + json.dumps(bool(value))
+        elif isinstance(value, (int, float, str, np.integer, np.floating)):
+            group.attrs[f.name] = value
+        else:
+            raise TypeError(f"cannot store field {f.name} ({type(value).__name__}) of {type(result).__name__}")
+    group.attrs["none_fields"] = json.dumps(none_fields)
+
+
+def _read(group: Any, where: str) -> Result:
+    name = group.attrs.get("pspin_type")
+    if isinstance(name, bytes):
+        name = name.decode()
+    cls = _REGISTRY.get(str(name))
+    if cls is None:
+        raise ValueError(f"{where} holds no pspin result (type {name!r}); known: {sorted(_REGISTRY)}")
+    none_fields = set(json.loads(group.attrs.get("none_fields", "[]")))
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in none_fields:
+            values[f.name] = None
+        elif f.name in group:
+            node = group[f.name]
+            if not hasattr(node, "keys"):  # a dataset
+                values[f.name] = node[()]
+            elif "pspin_type" in node.attrs:
+                values[f.name] = _read(node, f"{where}/{f.name}")
+            elif "pspin_sequence" in node.attrs:
+                values[f.name] = tuple(_read(node[str(i)], f"{where}/{f.name}/{i}") for i in range(int(node.attrs["pspin_sequence"])))
+            else:
+                keys = json.loads(node.attrs["pspin_mapping"])
+                values[f.name] = {k: node[k][()] for k in keys}
+        elif f.name in group.attrs:
+            raw = group.attrs[f.name]
+            if isinstance(raw, str) and raw.startswith("json:"):
+                values[f.name] = _from_json(json.loads(raw[5:]))
+            elif isinstance(raw, np.generic):
+                values[f.name] = raw.item()
+            else:
+                values[f.name] = raw
+        elif f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+            continue  # a field added after the file was written keeps its default
+        else:
+            raise ValueError(f"{where} lacks the field {f.name!r} of {cls.__name__}: truncated or foreign file")
+    return cls(**values)  # type: ignore[no-any-return]
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Read a result written by ``result.save(path)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    The result, of the type that was saved, equal to it.
+    """
+    h5py = _h5py()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no results file {path}")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{path} is not an HDF5 file ({exc})") from exc
+    with f:
+        if int(f.attrs.get("pspin_format", -1)) != FORMAT:
+            raise ValueError(f"{path} is not a pspin results file of format {FORMAT}")
+        return _read(f, str(path))
+
+
+def metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The file-level attributes of a results file: type, format, version, host, time."""
+    h5py = _h5py()
+    with h5py.File(Path(path), "r") as f:
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items() if k.startswith(("pspin", "host", "saved"))}
+
+
+def axes(ax: Any = None) -> Any:
+    """The matplotlib axes to draw on: ``ax`` or a new figure's; a clear error without matplotlib."""
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plotting needs matplotlib: pip install 'pspin[plot]'") from exc
+    return plt.subplots()[1]
