@@ -24,7 +24,8 @@ except ImportError as exc:
         "`pip install .` (or, for development, `pip install --no-build-isolation -ve .`)."
     ) from exc
 
-from . import analysis, landscape, sampling, theory
+from . import analysis, entropy, landscape, sampling, theory
+from ._results import load
 from ._config import get_num_threads, set_num_threads, show_config, threads
 from .landscape import (
     CriticalPoints,
@@ -64,6 +65,8 @@ __all__ = [
     "SphericalPSpin",
     "__version__",
     "analysis",
+    "entropy",
+    "load",
     "anneal",
     "critical_points",
     "enumerate_local_minima",

@@ -10,5 +10,6 @@ from __future__ import annotations
 
 from ._richness import chao1
 from .census import Census, census
+from .complexity import ComplexityResult, Extrapolation, complexity, extrapolate
 
-__all__ = ["Census", "census", "chao1"]
+__all__ = ["Census", "ComplexityResult", "Extrapolation", "census", "chao1", "complexity", "extrapolate"]
