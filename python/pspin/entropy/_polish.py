@@ -36,6 +36,8 @@ def polish(
     """
     n = model.n
     x = np.asarray(states, dtype=np.float64)
+    if x.shape[0] == 0:
+        return x.astype(model.dtype), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros((0, n - 1))
     x = x * (np.sqrt(n) / np.linalg.norm(x, axis=1, keepdims=True))
     spectra = np.empty((x.shape[0], n - 1))
     index = np.empty(x.shape[0], dtype=np.int64)
