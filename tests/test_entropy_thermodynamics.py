@@ -178,3 +178,88 @@ def test_harmonic_entropy_equals_gaussian_quadrature():
 def test_harmonic_entropy_bad_input(lam, T, match):
     with pytest.raises(ValueError, match=match):
         harmonic_entropy(lam, T)
+
+
+# ------------------------------------------------------------------ SKT reconstruction
+def _synthetic_minima(seed: int, volumes: bool) -> dict:
+    """A REM-like landscape with known Sigma(e) = S0 - (e - e0)^2/(2 w^2) at n = 50.
+
+    Minima are drawn from P(e, ln V | T) proportional to exp(n Sigma(e) - beta n e) V
+    times the volume's own spread: ln V = mu(e, T) + tau xi over the minima at e, so the
+    sampled (volume-biased) ln V is N(mu + tau^2, tau^2) and the e-marginal is
+    exp(n Sigma - beta n e + mu + tau^2/2), sampled on a fine grid. ln Z by quadrature.
+    """
+    n, s0, e0, w = 50, 0.2, -1.0, 0.15
+    kappa, tau = (0.3, 0.5) if volumes else (0.0, 0.0)
+    temps = np.array([0.5, 0.6, 0.75, 0.9, 1.1])
+    grid = np.linspace(-3.0, 1.0, 400_001)
+    rng = np.random.default_rng(seed)
+    energies, log_v, log_z = [], [], []
+    for t in temps:
+        mu = kappa * n * (grid - e0) + (0.5 * (n - 1) * np.log(t) if volumes else 0.0)
+        log_w = n * (s0 - (grid - e0) ** 2 / (2 * w * w)) - n * grid / t + mu + tau**2 / 2
+        log_z.append(logsumexp(log_w) + np.log(grid[1] - grid[0]))
+        e = rng.choice(grid, size=20_000, p=np.exp(log_w - logsumexp(log_w)))
+        energies.append(e)
+        log_v.append(kappa * n * (e - e0) + 0.5 * (n - 1) * np.log(t) + tau**2 + tau * rng.standard_normal(e.size))
+    return {"temps": temps, "n": n, "energies": energies, "log_v": log_v if volumes else None,
+            "log_z": np.array(log_z), "sigma": lambda e: s0 - (e - e0) ** 2 / (2 * w * w)}
+
+
+@pytest.mark.parametrize("volumes", [False, True])
+def test_skt_reconstruction_recovers_known_complexity(volumes):
+    from pspin.entropy.reconstruction import reconstruct_complexity
+
+    case = _synthetic_minima(seed=1, volumes=volumes)
+    rec = reconstruct_complexity(case["temps"], case["energies"], case["n"], log_volume=case["log_v"], ln_z=case["log_z"])
+    assert rec.absolute and rec.energies.size >= 25
+    z = (rec.complexity - case["sigma"](rec.energies)) / rec.complexity_error
+    assert np.all(np.abs(z) < 4.0), z
+    # chi^2 of the known curve (bins correlated through the join: a loose 4-sigma band).
+    assert np.mean(z**2) < 1.0 + 4.0 * np.sqrt(2.0 / z.size), np.mean(z**2)
+    # The pieces of different temperatures agree with one another and with ln Z(T).
+    assert rec.chi2 < rec.dof + 4.0 * np.sqrt(2.0 * rec.dof), (rec.chi2, rec.dof)
+    assert rec.offset_chi2 < rec.offset_dof + 4.0 * np.sqrt(2.0 * rec.offset_dof)
+    # Without ln Z: the same curve up to one constant.
+    rel = reconstruct_complexity(case["temps"], case["energies"], case["n"], log_volume=case["log_v"])
+    assert not rel.absolute and rel.complexity.max() == 0.0
+    diff = rel.complexity - case["sigma"](rel.energies)
+    weights = 1.0 / rel.complexity_error**2
+    constant = np.sum(weights * diff) / np.sum(weights)
+    assert np.mean((diff - constant) ** 2 * weights) < 1.0 + 4.0 * np.sqrt(2.0 / diff.size)
+
+
+def test_skt_volume_bias_is_removed_by_the_harmonic_mean():
+    """Using the mean of ln V over the sampled minima (instead of the harmonic mean) would
+    shift n Sigma by tau^2/2 = 0.125 for tau = 0.5: the reconstruction must not."""
+    from pspin.entropy.reconstruction import reconstruct_complexity
+
+    case = _synthetic_minima(seed=2, volumes=True)
+    rec = reconstruct_complexity(case["temps"], case["energies"], case["n"], log_volume=case["log_v"], ln_z=case["log_z"])
+    err = np.sqrt(1.0 / np.sum(rec.complexity_error**-2))
+    bias = np.sum((rec.complexity - case["sigma"](rec.energies)) / rec.complexity_error**2) * err**2
+    assert abs(bias) < 4.0 * err + 1e-12 and 0.125 / 50 > 8 * err, (bias, err)
+
+
+def test_skt_bad_input_and_round_trip(tmp_path):
+    import matplotlib
+
+    from pspin.entropy.reconstruction import ComplexityReconstruction, reconstruct_complexity
+
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(0)
+    far = [rng.normal(-1.0, 0.01, 2000), rng.normal(-0.5, 0.01, 2000)]
+    with pytest.raises(ValueError, match="overlap"):
+        reconstruct_complexity([0.5, 1.0], far, 50)
+    with pytest.raises(ValueError, match="one set per temperature"):
+        reconstruct_complexity([0.5, 1.0], far[:1], 50)
+    with pytest.raises(ValueError, match="one value per minimum"):
+        reconstruct_complexity([0.5, 1.0], far, 50, log_volume=[np.zeros(3), np.zeros(3)])
+    with pytest.raises(ValueError, match="ln_z"):
+        reconstruct_complexity([0.5, 1.0], far, 50, ln_z=[1.0])
+    case = _synthetic_minima(seed=3, volumes=False)
+    rec = reconstruct_complexity(case["temps"], case["energies"], case["n"], ln_z=case["log_z"])
+    assert isinstance(rec, ComplexityReconstruction)
+    assert load(rec.save(tmp_path / "skt.h5")) == rec
+    assert pickle.loads(pickle.dumps(rec)) == rec
+    assert rec.plot() is not None
