@@ -43,6 +43,7 @@ SCRIPTS = {
     "tempering": ("bench_tempering.py", "tempering"),
     "sphere_moves": ("bench_sphere_moves.py", "sphere_moves"),
     "ising_landscape": ("bench_ising_landscape.py", "ising_landscape"),
+    "census": ("bench_census.py", "census"),
     "pytest": ("test_bench_gradient.py", "pytest"),
 }
 

@@ -215,7 +215,7 @@ def census(
     seed: _seed.SeedLike = None,
     initial: Any = None,
     method: str | None = None,
-    gtol: float = 1e-9,
+    gtol: float = 1e-6,
     max_iter: int | None = None,
     polish: bool = True,
     hessian: bool = False,
@@ -260,7 +260,8 @@ def census(
         'lbfgs' (spherical, index 0), 'newton' (spherical, any index), 'enumerate',
         'greedy' or 'random' (Ising); default chosen as above.
     gtol : float
-        Convergence of the descent, |grad_sph H| / sqrt(n) (spherical).
+        Convergence of the descent, |grad_sph H| / sqrt(n) (spherical). Polished points
+        then reach rounding level (1e-12 in float64); without ``polish`` take it smaller.
     max_iter : int, optional
         Iterations per start (L-BFGS or Newton; Ising: sweeps).
     polish : bool
