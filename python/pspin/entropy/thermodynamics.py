@@ -309,5 +309,9 @@ def thermodynamic_integration(
             "method": "not-a-knot cubic spline in beta; tail u = m - beta v on [0, 1/T_max]",
             "variance_error": dv,
             "model": repr(model) if model is not None else None,
+            "high_temperature_moments": None if model is None else (
+                "monte carlo: 32768 uniform states, seed 0"
+                if isinstance(model, SphericalPSpin) and model.ensemble == "isotropic" else "exact"
+            ),
         },
     )
