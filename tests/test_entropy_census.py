@@ -141,11 +141,16 @@ def test_extrapolation_recovers_a_known_limit():
     base = complexity(lambda seed: pspin.IsingPSpin(8, 2, seed=seed), samples=5, seed=1)
     for n in (10, 20, 40):
         rs.append(ComplexityResult(**{**{f: getattr(base, f) for f in base.__dataclass_fields__},
-                                      "n": n, "annealed_total": 0.2 - 0.3 / n, "annealed_total_error": 0.001}))
-    x = extrapolate(rs)
+                                      "n": n, "annealed_total": 0.2 - 0.3 / n, "annealed_total_error": 1e-4}))
+    x = extrapolate(rs, form="1/n")
     assert x.limit == pytest.approx(0.2, abs=1e-12) and x.slope == pytest.approx(-0.3, abs=1e-10)
     assert x.chi2 == pytest.approx(0.0, abs=1e-12)
     assert x.theory == pytest.approx(theory.one_flip_stable_complexity())
+    assert x.form == "Sigma_n = Sigma_inf + a/n"
+    y = extrapolate(rs)  # n^-2/3 does not fit a 1/n law exactly
+    assert y.chi2 > 1 and y.form == "Sigma_n = Sigma_inf + a n^(-2/3)"
+    with pytest.raises(ValueError, match="form"):
+        extrapolate(rs, form="log")
 
 
 # ------------------------------------------------------------------ dedupe and Chao1

@@ -371,6 +371,10 @@ def complexity(
     )
 
 
+_FORMS = {"1/n": (lambda n: 1.0 / n, "Sigma_n = Sigma_inf + a/n"),
+          "n^-2/3": (lambda n: n ** (-2.0 / 3.0), "Sigma_n = Sigma_inf + a n^(-2/3)")}
+
+
 @result_type
 class Extrapolation(Result):
     """Complexity at several n extrapolated to n -> infinity.
@@ -383,12 +387,17 @@ class Extrapolation(Result):
     limit, limit_error : float
         Sigma_inf from the weighted least-squares fit, and its error.
     slope : float
-        The fitted a in ``Sigma_n = Sigma_inf + a / n``.
+        The fitted a of the correction term.
     chi2 : float
         Chi-squared of the fit (k - 2 degrees of freedom).
     form : str
     theory : float
         The n -> infinity value from theory (NaN if none).
+    theory_finite_n : ndarray (k,)
+        (1/n) ln E[N] from the exact finite-n theory at the same sizes (NaN if none).
+    theory_finite_n_limit : float
+        The same fit applied to ``theory_finite_n``: how far this form and these sizes
+        can reach, separated from the counting errors (NaN if none).
     """
 
     sizes: np.ndarray
@@ -400,36 +409,55 @@ class Extrapolation(Result):
     chi2: float
     form: str
     theory: float
+    theory_finite_n: np.ndarray
+    theory_finite_n_limit: float
     params: dict[str, Any] = field(default_factory=dict)
 
     def plot(self, ax: Any = None) -> Any:
-        """Sigma_n against 1/n with the fit and the theory value."""
+        """Sigma_n against the correction variable with the fit and the theory values."""
         ax = axes(ax)
-        x = 1.0 / self.sizes
+        basis = _FORMS[self.params["form"]][0]
+        x = basis(self.sizes)
         ax.errorbar(x, self.values, yerr=self.errors, fmt="o", label="counted")
         grid = np.linspace(0.0, x.max() * 1.05, 50)
         ax.plot(grid, self.limit + self.slope * grid, "-", label=self.form)
+        if np.all(np.isfinite(self.theory_finite_n)):
+            ax.plot(x, self.theory_finite_n, "s", mfc="none", label="exact finite-n theory")
         if np.isfinite(self.theory):
             ax.plot([0.0], [self.theory], "k*", ms=12, label="theory n -> inf")
-        ax.set_xlabel("1 / n")
+        ax.set_xlabel(self.params["form"])
         ax.set_ylabel("complexity")
         ax.legend()
         return ax
 
 
-def extrapolate(results: Sequence[ComplexityResult], *, quantity: str = "annealed_total") -> Extrapolation:
-    """Fit ``Sigma_n = Sigma_inf + a / n`` to complexities counted at several sizes.
+def _fit(x: np.ndarray, values: np.ndarray, errors: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    design = np.stack([np.ones_like(x), x], axis=1) / errors[:, None]
+    coef, *_ = np.linalg.lstsq(design, values / errors, rcond=None)
+    cov = np.linalg.inv(design.T @ design)
+    chi2 = float(np.sum(((values - (coef[0] + coef[1] * x)) / errors) ** 2))
+    return coef, cov, chi2
 
-    The 1/n term carries the prefactor of the count, E[N] ~ C exp(n Sigma), which is
-    n-independent to leading order for the spherical model (Auffinger, Ben Arous, Cerny,
-    CPAM 66, 165 (2013)) and for one-flip-stable SK states (Bray, Moore, J. Phys. C 13,
-    L469 (1980)). Weighted least squares with the counted errors.
+
+def extrapolate(results: Sequence[ComplexityResult], *, quantity: str = "annealed_total", form: str = "n^-2/3") -> Extrapolation:
+    """Fit the complexity counted at several sizes and extrapolate it to n -> infinity.
+
+    Two forms: ``'1/n'`` (``Sigma_n = Sigma_inf + a/n``: an n-independent prefactor of
+    E[N] ~ C exp(n Sigma)) and ``'n^-2/3'`` (the default: for minima of the spherical
+    model the count at finite n includes points within the O(n^(-2/3)) edge region above
+    e_th, and the exact finite-n Kac-Rice values at n = 8..30 follow this form more closely
+    than 1/n). Neither is exact at the sizes a census reaches, so the same fit is applied
+    to the exact finite-n theory at the same sizes when it is available
+    (``theory_finite_n_limit``): the distance between that and ``theory`` is the bias of
+    the form, the distance between ``limit`` and ``theory_finite_n_limit`` the counting
+    error. Weighted least squares with the counted errors.
 
     Parameters
     ----------
     results : sequence of ComplexityResult
         At least two different n, same model family and index.
     quantity : {'annealed_total', 'quenched_total'}
+    form : {'n^-2/3', '1/n'}
 
     Returns
     -------
@@ -437,6 +465,8 @@ def extrapolate(results: Sequence[ComplexityResult], *, quantity: str = "anneale
     """
     if quantity not in ("annealed_total", "quenched_total"):
         raise ValueError(f"quantity must be 'annealed_total' or 'quenched_total', got {quantity!r}")
+    if form not in _FORMS:
+        raise ValueError(f"form must be one of {sorted(_FORMS)}, got {form!r}")
     results = list(results)
     if any(not isinstance(r, ComplexityResult) for r in results):
         raise TypeError("extrapolate takes ComplexityResult objects")
@@ -449,13 +479,16 @@ def extrapolate(results: Sequence[ComplexityResult], *, quantity: str = "anneale
     errors = np.array([getattr(r, quantity + "_error") for r in results])
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(errors)) and np.all(errors > 0)):
         raise ValueError(f"every result needs a finite {quantity} with a positive error (two or more samples)")
-    design = np.stack([np.ones_like(sizes), 1.0 / sizes], axis=1) / errors[:, None]
-    coef, *_ = np.linalg.lstsq(design, values / errors, rcond=None)
-    cov = np.linalg.inv(design.T @ design)
-    chi2 = float(np.sum(((values - (coef[0] + coef[1] / sizes)) / errors) ** 2))
+    basis, text = _FORMS[form]
+    x = basis(sizes)
+    coef, cov, chi2 = _fit(x, values, errors)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        finite_n = np.log(np.array([r.theory_expected_total for r in results])) / sizes
+    theory_limit = float(_fit(x, finite_n, errors)[0][0]) if np.all(np.isfinite(finite_n)) else math.nan
     theories = {r.theory_complexity_total for r in results}
     return Extrapolation(
         sizes=sizes, values=values, errors=errors, limit=float(coef[0]), limit_error=float(np.sqrt(cov[0, 0])),
-        slope=float(coef[1]), chi2=chi2, form="Sigma_n = Sigma_inf + a/n",
-        theory=float(theories.pop()) if len(theories) == 1 else math.nan, params={"quantity": quantity},
+        slope=float(coef[1]), chi2=chi2, form=text,
+        theory=float(theories.pop()) if len(theories) == 1 else math.nan, theory_finite_n=finite_n,
+        theory_finite_n_limit=theory_limit, params={"quantity": quantity, "form": form},
     )

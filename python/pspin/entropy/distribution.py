@@ -202,8 +202,8 @@ def minima_distribution(
         ann = anneal(model, schedule, runs=n_starts, seed=_sample_seed(seq, 0, 2))
         out["anneal"] = _descend(model, ann.best_states)
     if inherent is not None:
-        for t, e in zip(inherent.temperatures, inherent.energies_per_spin):
-            out[f"quench T={t:.4g}"] = np.asarray(e)[np.isfinite(e)]
+        for t, e, ok in zip(inherent.temperatures, inherent.energies_per_spin, inherent.converged):
+            out[f"quench T={t:.4g}"] = np.asarray(e)[np.asarray(ok, bool)]
     s = found.states.astype(np.float64)
     gram = s @ s.T / model.n
     overlaps = gram[np.triu_indices(len(found), k=1)]
