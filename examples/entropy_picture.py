@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,16 +45,16 @@ SEED = 20261206
 OUT = Path(__file__).resolve().parent / "results"
 
 FULL = {
-    "count_sizes": (8, 10, 12, 14), "count_samples": 30, "count_starts": 300,
+    "count_sizes": (8, 10, 12, 14), "count_samples": 40, "count_starts": 600,
     "band_n": {3: 200, 4: 100}, "band_starts": 1000, "gd_starts": 100, "spectra": 8,
     "index_n": 20, "index_starts": 300,
-    "crisis_n": {3: 32, 4: 32}, "crisis_sweeps": 20000, "crisis_burn": 5000, "crisis_every": 250,
+    "crisis_n": {3: (32, 64), 4: (24, 40)}, "crisis_sweeps": 20000, "crisis_burn": 5000, "crisis_every": 250,
 }
 QUICK = {
     "count_sizes": (8, 10, 12), "count_samples": 10, "count_starts": 150,
     "band_n": {3: 60, 4: 40}, "band_starts": 200, "gd_starts": 30, "spectra": 4,
     "index_n": 14, "index_starts": 100,
-    "crisis_n": {3: 24, 4: 20}, "crisis_sweeps": 3000, "crisis_burn": 1000, "crisis_every": 100,
+    "crisis_n": {3: (16, 24), 4: (12, 20)}, "crisis_sweeps": 3000, "crisis_burn": 1000, "crisis_every": 100,
 }
 
 
@@ -190,38 +191,65 @@ def index_against_energy(p: int, plan: dict, table: Table, plt) -> None:
 
 
 # ------------------------------------------------------------------ 6. entropy crisis
-def entropy_crisis(p: int, plan: dict, table: Table, plt) -> None:
-    n = plan["crisis_n"][p]
-    model = pspin.SphericalPSpin(n, p, seed=seed(8, p), ensemble="isotropic")
+def _crisis_one(p: int, n: int, plan: dict, table: Table) -> pspin.entropy.ConfigurationalEntropy:
+    model = pspin.SphericalPSpin(n, p, seed=seed(8, p, n), ensemble="isotropic")
     T_s, T_d = theory.static_temperature(p), theory.dynamical_temperature(p)
-    temps = np.geomspace(0.8 * T_s, 3.0, 24)
-    pt = pspin.ParallelTempering(model, temps, replicas=2, seed=seed(9, p))
+    # geometric ladder, spacing ~ 1/sqrt(n) so neighbours keep exchanging
+    temps = np.geomspace(0.8 * T_s, 3.0, int(round(3.3 * math.sqrt(n))))
+    pt = pspin.ParallelTempering(model, temps, replicas=2, seed=seed(9, p, n))
     t0 = time.perf_counter()
     res = pt.run(plan["crisis_sweeps"], burn_in=plan["crisis_burn"], snapshot_every=plan["crisis_every"])
     inh = pspin.entropy.inherent_structures(res)
-    conf = pspin.entropy.configurational_entropy(res, inh)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        conf = pspin.entropy.configurational_entropy(res, inh)
+    skipped = "; SKT skipped hot T (too few minima per bin)" if caught else ""
     table.add(f"p={p} n={n}: tempering + quenches", f"{time.perf_counter() - t0:.0f} s", "",
-              f"{temps.size} temperatures, {plan['crisis_sweeps']} sweeps")
-    hi = -1
-    table.add(f"p={p} n={n}: energy per spin at T={temps[hi]:.2f}",
-              pm(res.mean_energy_per_spin[hi], res.energy_error[hi]), f"{theory.paramagnetic_energy(temps[hi], p):.4f}",
-              "paramagnet")
+              f"{temps.size} temperatures, {plan['crisis_sweeps']} sweeps{skipped}")
+    m, v, _ = pspin.entropy.high_temperature_moments(model)
+    hot = temps[-1]
+    table.add(f"p={p} n={n}: energy per spin at T={hot:.2f}", pm(res.mean_energy_per_spin[-1], res.energy_error[-1]),
+              f"{m - v / hot:.4f}", f"high-T series of this sample, O(T^-2) ({theory.paramagnetic_energy(hot, p):.4f} annealed)")
     table.add(f"p={p} n={n}: Sigma_conf(T) zero crossing (extrapolated)",
               pm(conf.zero_crossing, conf.zero_crossing_error, 3), f"T_s = {T_s:.3f}",
-              f"T_d = {T_d:.3f}; finite-n rounding O(1/n)")
+              f"linear fit over the {conf.fit_points} lowest T; finite-n rounding")
     i = int(np.argmin(np.abs(res.temperatures - T_d)))
+    sigma_eq = float(theory.equilibrium_complexity(min(res.temperatures[i], T_d), p))
+    note = f"Sigma_eq(T) theory (n = inf) is {sigma_eq:.4f}"
     if n <= 32:
         finite_n = math.log(float(theory.expected_critical_points(n, p, 0))) / n
-        table.add(f"p={p} n={n}: Sigma_conf at T={res.temperatures[i]:.3f} vs counting at this n",
+        table.add(f"p={p} n={n}: Sigma_conf at T={res.temperatures[i]:.3f} (near T_d)",
                   pm(conf.configurational_entropy[i], conf.configurational_entropy_error[i]), f"{finite_n:.4f}",
-                  "(1/n) ln E[#minima], exact finite-n: the same finite-size excess")
-    table.add(f"p={p} n={n}: Sigma_conf at T={res.temperatures[i]:.3f} (near T_d)",
-              pm(conf.configurational_entropy[i], conf.configurational_entropy_error[i]),
-              f"{float(theory.equilibrium_complexity(min(res.temperatures[i], T_d), p)):.4f}", "Sigma_eq(T) theory")
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    conf.plot(ax=ax[0])
-    ax[0].set_title(f"p = {p}, n = {n}: the entropy crisis")
-    inh.plot(ax=ax[1])
+                  f"(1/n) ln E[#minima] at this n (exact); {note}")
+    else:
+        table.add(f"p={p} n={n}: Sigma_conf at T={res.temperatures[i]:.3f} (near T_d)",
+                  pm(conf.configurational_entropy[i], conf.configurational_entropy_error[i]), f"{sigma_eq:.4f}", note)
+    return conf
+
+
+def entropy_crisis(p: int, plan: dict, table: Table, plt) -> None:
+    sizes = plan["crisis_n"][p]
+    confs = [_crisis_one(p, n, plan, table) for n in sizes]
+    T_s = theory.static_temperature(p)
+    if len(sizes) >= 2:
+        x = 1.0 / np.array(sizes, dtype=float)
+        roots = np.array([c.zero_crossing for c in confs])
+        errs = np.array([c.zero_crossing_error for c in confs])
+        slope = (roots[-1] - roots[0]) / (x[-1] - x[0])
+        limit = roots[-1] - slope * x[-1]
+        err = math.hypot(errs[-1] * x[0], errs[0] * x[-1]) / abs(x[0] - x[-1])
+        table.add(f"p={p}: zero crossing, n = {sizes[0]} -> {sizes[-1]} -> inf (linear in 1/n)",
+                  " -> ".join(f"{r:.3f}" for r in roots) + f" -> {limit:.3f} +- {err:.3f}", f"T_s = {T_s:.3f}",
+                  "two sizes: a trend, not a measurement")
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    confs[-1].plot(ax=ax[0])
+    for c in confs[:-1]:
+        ax[0].errorbar(c.temperatures, c.configurational_entropy, yerr=c.configurational_entropy_error, fmt=".:",
+                       label=f"Sigma_conf, n = {c.n}")
+    ax[0].legend(fontsize="small")
+    ax[0].set_title(f"p = {p}, n = {', '.join(map(str, sizes))}: the entropy crisis")
+    confs[-1].inherent.plot(ax=ax[1])
+    ax[1].set_title(f"n = {sizes[-1]}: inherent structures")
     fig.tight_layout()
     fig.savefig(OUT / f"entropy_picture_crisis_p{p}.png", dpi=110)
     plt.close(fig)
