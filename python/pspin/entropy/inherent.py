@@ -21,10 +21,11 @@ import numpy as np
 
 from .. import analysis
 from .._results import Result, axes, result_type
-from ..landscape import critical_points, minimize
+from ..landscape import minimize
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from ..sampling import checkpoint as ckpt
 from ..sampling.result import PTResult
+from ._polish import polish as newton_polish
 from .thermodynamics import harmonic_entropy
 
 __all__ = ["InherentStructures", "inherent_structures"]
@@ -207,8 +208,9 @@ def inherent_structures(
         Spherical: keep the tangent Hessian spectrum of every minimum (dense, O(n^3) each)
         for the vibrational entropy; ignored for Ising models.
     polish : bool, optional
-        Spherical: Newton-polish the L-BFGS minima with
-        ``pspin.critical_points(index=0, max_iter=30)`` (default: n <= 256).
+        Spherical: Newton-polish the L-BFGS minima (batched gradients, one dense
+        tangent Hessian and eigendecomposition per minimum, which also gives its
+        spectrum; default: n <= 256).
     keep_states : bool
         Keep the minima (R, M, n).
     gtol : float, optional
@@ -243,10 +245,9 @@ def inherent_structures(
         if polish is None:
             polish = n <= _POLISH_MAX_N
         if polish:
-            cps = critical_points(model, initial=states, index=0, max_iter=30, progress=progress)
-            states, energies, grad = cps.states, cps.energies, cps.grad_norm
-            ok = ok & cps.converged & (cps.index == 0)
-            lam = cps.hessian_eigenvalues
+            tight = 1e-12 if model.dtype == np.float64 else 1e-5
+            states, energies, grad, index, lam = newton_polish(model, states, gtol=tight)
+            ok = ok & (grad < tight) & (index == 0)
         elif hessian:
             lam = np.stack([model.hessian_spectrum(s) for s in states])
         if hessian:

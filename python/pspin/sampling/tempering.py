@@ -436,7 +436,7 @@ class ParallelTempering:
         for key, value in params.items():
             # Checkpoints written before snapshots existed took none.
             if int(attrs.get(key, 0)) != value:
-                raise ValueError(f"checkpoint {path} was run with {key}={attrs[key]}, not {value}")
+                raise ValueError(f"checkpoint {path} was run with {key}={attrs.get(key, 0)}, not {value}")
         if int(attrs["sweeps_done"]) < self.sweeps_done:
             raise ValueError(f"checkpoint {path} is behind this simulation ({attrs['sweeps_done']} sweeps)")
         stats = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats/")}
