@@ -129,6 +129,10 @@ def test_configurational_entropy_spherical(spherical_run, tmp_path):
     assert load(ce.save(tmp_path / "ce.h5")) == ce
     assert pickle.loads(pickle.dumps(ce)) == ce
     assert ce.plot() is not None
+    # the n -> inf complexity of minima at the reconstructed energies, for the overlay
+    np.testing.assert_allclose(ce.theory_minima_complexity,
+                               pspin.theory.complexity(ce.reconstruction.energies, 3, 0))
+    assert ce.plot_reconstruction() is not None
 
 
 def test_configurational_entropy_ising_total_entropy_matches_enumeration():

@@ -24,7 +24,7 @@ def _spec(model: PSpinModel) -> tuple[Any, ...]:
             getattr(model, "ensemble", None), np.dtype(model.dtype).name)
 
 
-def _theory_p(model: PSpinModel) -> Any:
+def theory_spec(model: PSpinModel) -> Any:
     """The model's degrees in the theory module's form: an int when pure, else {degree: c_p}."""
     coeffs = dict(model.coefficients)
     if len(coeffs) == 1 and next(iter(coeffs.values())) == 1.0:
@@ -231,7 +231,7 @@ def _theory(first: Any, n: int, index: int, edges: np.ndarray, finite_n: bool) -
         return expected, cumulative, total, density, density_total
     if not isinstance(first, SphericalPSpin):
         return expected, cumulative, total, density, density_total
-    p = _theory_p(first)
+    p = theory_spec(first)
     centres = 0.5 * (edges[1:] + edges[:-1])
     density = np.asarray(theory.complexity(centres, p, index), dtype=np.float64)
     density_total = float(theory.complexity_peak(p, index)[1])

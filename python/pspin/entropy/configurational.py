@@ -33,6 +33,7 @@ from .. import theory
 from .._results import Result, axes, result_type
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from ..sampling.result import PTResult
+from .complexity import theory_spec
 from .inherent import InherentStructures, inherent_structures
 from .reconstruction import ComplexityReconstruction, reconstruct_complexity
 from .thermodynamics import ThermodynamicIntegration, thermodynamic_integration
@@ -70,6 +71,9 @@ class ConfigurationalEntropy(Result):
         Sigma(e_IS): absolute (ln Z(T) = n (s - beta u) from the integration) for
         spherical models with basin volumes; for Ising models relative (bare counts, no
         basin volume) and then the only estimate of the configurational entropy.
+    theory_minima_complexity : ndarray or None
+        ``pspin.theory.complexity(e, p, index=0)`` (n -> inf) at the reconstruction's
+        energies, spherical models; None otherwise.
     n : int
     kind : str
     params : dict
@@ -93,7 +97,20 @@ class ConfigurationalEntropy(Result):
     reconstruction: ComplexityReconstruction | None
     n: int
     kind: str
+    theory_minima_complexity: np.ndarray | None = None
     params: dict[str, Any] = field(default_factory=dict)
+
+    def plot_reconstruction(self, ax: Any = None) -> Any:
+        """Sigma(e_IS) reconstructed from P(e_IS | T), beside the complexity of minima (n -> inf)."""
+        if self.reconstruction is None:
+            raise ValueError(f"no reconstruction: {self.params.get('reconstruction_skipped') or 'not asked for'}")
+        ax = self.reconstruction.plot(ax)
+        if self.theory_minima_complexity is not None:
+            ok = np.isfinite(self.theory_minima_complexity)
+            ax.plot(self.reconstruction.energies[ok], self.theory_minima_complexity[ok], "k-", lw=1,
+                    label="Sigma_0(e), n = inf")
+            ax.legend(fontsize="small")
+        return ax
 
     def plot(self, ax: Any = None) -> Any:
         """s(T), s_vib(T), Sigma_conf(T) with the theory's Sigma_eq(T), T_s and T_d."""
@@ -118,15 +135,8 @@ class ConfigurationalEntropy(Result):
         return ax
 
 
-def _theory_spec(model: PSpinModel) -> int | dict[int, float]:
-    coefficients = dict(model.coefficients)
-    if len(coefficients) == 1 and next(iter(coefficients.values())) == 1.0:
-        return next(iter(coefficients))
-    return coefficients
-
-
 def _theory(model: PSpinModel, temperatures: np.ndarray) -> tuple[np.ndarray | None, float, float]:
-    spec = _theory_spec(model)
+    spec = theory_spec(model)
     if isinstance(model, IsingPSpin):
         funcs = (theory.ising_equilibrium_complexity, theory.ising_static_temperature, theory.ising_dynamical_temperature)
     else:
@@ -274,10 +284,14 @@ def configurational_entropy(
         reconstruction=reconstruction,
         n=n,
         kind=model.kind,
+        theory_minima_complexity=(
+            np.asarray(theory.complexity(reconstruction.energies, theory_spec(model), 0), dtype=np.float64)
+            if reconstruction is not None and isinstance(model, SphericalPSpin) else None
+        ),
         params={
             "pspin_version": pspin.__version__,
             "model": repr(model),
-            "theory_model": repr(_theory_spec(model)),
+            "theory_model": repr(theory_spec(model)),
             "tempering_seed_entropy": result.params.get("seed_entropy"),
             "tempering_seed_spawn_key": result.params.get("seed_spawn_key"),
             "sweeps": result.sweeps,

@@ -15,7 +15,7 @@ from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from ..sampling import anneal
 from ._dedupe import classes_by_overlap
 from .census import Census, census
-from .complexity import _sample_seed, _theory_p
+from .complexity import _sample_seed, theory_spec
 
 ROUTES = ("lbfgs", "gd", "anneal")
 
@@ -114,7 +114,7 @@ class MinimaDistribution(Result):
 
 def _landmarks(model: PSpinModel) -> tuple[float, float]:
     if isinstance(model, SphericalPSpin):
-        p = _theory_p(model)
+        p = theory_spec(model)
         return float(theory.ground_state_energy(p)), float(theory.threshold_energy(p))
     if tuple(model.degrees) == (2,):
         return float(theory.sk_ground_state_energy()), float(theory.one_flip_stable_typical_energy())
