@@ -241,7 +241,13 @@ def entropy_crisis(p: int, plan: dict, table: Table, plt) -> None:
         table.add(f"p={p}: zero crossing, n = {sizes[0]} -> {sizes[-1]} -> inf (linear in 1/n)",
                   " -> ".join(f"{r:.3f}" for r in roots) + f" -> {limit:.3f} +- {err:.3f}", f"T_s = {T_s:.3f}",
                   "two sizes: a trend, not a measurement")
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    rec = confs[-1].reconstruction
+    if rec is not None:
+        j = int(np.nanargmax(rec.complexity))
+        table.add(f"p={p} n={sizes[-1]}: Sigma(e_IS) reconstructed (SKT), its maximum",
+                  f"{pm(rec.complexity[j], rec.complexity_error[j])} at e = {rec.energies[j]:.3f}",
+                  f"{confs[-1].theory_minima_complexity[j]:.4f}", "Sigma_0(e) at that e, n = inf")
+    fig, ax = plt.subplots(1, 3, figsize=(16, 4))
     confs[-1].plot(ax=ax[0])
     for c in confs[:-1]:
         ax[0].errorbar(c.temperatures, c.configurational_entropy, yerr=c.configurational_entropy_error, fmt=".:",
@@ -250,6 +256,9 @@ def entropy_crisis(p: int, plan: dict, table: Table, plt) -> None:
     ax[0].set_title(f"p = {p}, n = {', '.join(map(str, sizes))}: the entropy crisis")
     confs[-1].inherent.plot(ax=ax[1])
     ax[1].set_title(f"n = {sizes[-1]}: inherent structures")
+    if rec is not None:
+        confs[-1].plot_reconstruction(ax=ax[2])
+        ax[2].set_title(f"n = {sizes[-1]}: Sigma(e_IS) from P(e_IS | T)")
     fig.tight_layout()
     fig.savefig(OUT / f"entropy_picture_crisis_p{p}.png", dpi=110)
     plt.close(fig)
@@ -259,7 +268,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--p", type=int, nargs="+", default=[3, 4])
+    ap.add_argument("--out", type=Path, default=None, help="folder for the figures and the table (default examples/results)")
     args = ap.parse_args()
+    global OUT
+    if args.out is not None:
+        OUT = args.out
     import matplotlib
 
     matplotlib.use("Agg")
