@@ -36,7 +36,8 @@ class MinimaDistribution(Result):
     basin_sizes : ndarray (m,)
         Starts that reached each distinct minimum.
     overlaps : ndarray (m (m-1) / 2,)
-        Overlaps q = s.t / n between every pair of distinct minima.
+        Overlaps q = s.t / n between every pair of distinct minima (of a seeded random
+        subset of 2000 when there are more).
     critical_energies, critical_index : ndarray (c,)
         Energy per spin and Morse index of the distinct critical points of any index
         found by plain Newton from random starts (spherical; empty when not asked).
@@ -119,6 +120,20 @@ def _landmarks(model: PSpinModel) -> tuple[float, float]:
     if tuple(model.degrees) == (2,):
         return float(theory.sk_ground_state_energy()), float(theory.one_flip_stable_typical_energy())
     return math.nan, math.nan
+
+
+# Overlaps of all pairs cost m^2 / 2 values: beyond this many minima a fixed random subset is used.
+_MAX_OVERLAP_MINIMA = 2000
+
+
+def _pair_overlaps(states: np.ndarray, n: int, seq: np.random.SeedSequence) -> np.ndarray:
+    """q = s.t / n for every pair of distinct minima, or for every pair of a seeded random
+    subset of ``_MAX_OVERLAP_MINIMA`` of them (the distribution, not each pair, is the result)."""
+    s = np.asarray(states, dtype=np.float64)
+    if s.shape[0] > _MAX_OVERLAP_MINIMA:
+        pick = np.random.default_rng(seq).choice(s.shape[0], _MAX_OVERLAP_MINIMA, replace=False)
+        s = s[np.sort(pick)]
+    return (s @ s.T / n)[np.triu_indices(s.shape[0], k=1)]
 
 
 def _descend(model: PSpinModel, states: np.ndarray) -> np.ndarray:
@@ -204,9 +219,7 @@ def minima_distribution(
     if inherent is not None:
         for t, e, ok in zip(inherent.temperatures, inherent.energies_per_spin, inherent.converged):
             out[f"quench T={t:.4g}"] = np.asarray(e)[np.asarray(ok, bool)]
-    s = found.states.astype(np.float64)
-    gram = s @ s.T / model.n
-    overlaps = gram[np.triu_indices(len(found), k=1)]
+    overlaps = _pair_overlaps(found.states, model.n, _sample_seed(seq, 0, 4))
     crit_e = np.zeros(0)
     crit_k = np.zeros(0, np.int64)
     if index_starts:
