@@ -14,7 +14,7 @@ Two workloads, one thread each, ratios measured in the same run:
   OpenJij's ``sample_hubo`` (dict of 341,376 terms, ``temperature_schedule='LINEAR'``,
   ``num_threads=1``).
 
-Both workloads also run ``pspin.anneal(runs=64)``: 64 independent reads of the same schedule,
+Both workloads also run ``pspin.anneal(n_starts=64)``: 64 independent reads of the same schedule,
 swept in lockstep so that one load of a coupling row (slice) serves every read that flips that
 spin, the way users run many reads of simulated annealing. Its attempts count every read
 (n x 64 per sweep). The peers do their reads one after the other (OpenJij's SASampler with
@@ -82,7 +82,7 @@ def target(workload: str, reads: int) -> float:
     if workload == "sk":
         return SK_LOCKSTEP_TARGET if reads > 1 else SK_ONE_CHAIN_TARGET
     return P3_TARGET
-# Runs annealed together by pspin.anneal(runs=...): one coupling row serves every
+# Runs annealed together by pspin.anneal(n_starts=...): one coupling row serves every
 # run that flips that spin (the peers do reads one after another, so their rate
 # per read and per core does not change with the number of reads).
 LOCKSTEP_RUNS = 64
@@ -172,8 +172,8 @@ def pspin_engine(dtype: str) -> Runner:
 def pspin_anneal(dtype: str, runs: int) -> Runner:
     def run(problem: Problem, sweeps: int, seed: int) -> float:
         with pspin.threads(1):
-            res = pspin.anneal(problem.models[dtype], 1.0 / betas(sweeps, problem.schedule), runs=runs, seed=seed)
-        return float(np.mean(res.energy_trace[-1]))
+            res = pspin.anneal(problem.models[dtype], 1.0 / betas(sweeps, problem.schedule), n_starts=runs, seed=seed)
+        return float(np.mean(res.energy_per_spin[:, -1]))
 
     return run
 

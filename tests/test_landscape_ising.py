@@ -129,7 +129,7 @@ def test_a_stable_initial_state_stays_put():
 
 def test_budget_exhausted_is_reported_not_converged():
     model = pspin.IsingPSpin(200, 2, seed=1)
-    res = minimize_ising(model, 8, method="random", max_sweeps=1, seed=4)
+    res = minimize_ising(model, 8, method="random", max_iter=1, seed=4)
     assert (~res.converged).any()
     assert (res.converged == (res.grad_norm == 0)).all()
     assert (res.iterations == 1).all()
@@ -306,8 +306,8 @@ def test_bad_input_descent():
         minimize_ising(model, initial=np.full((2, 10), np.nan))
     with pytest.raises(ValueError, match="does not match"):
         minimize_ising(model, 3, initial=np.ones((2, 10)))
-    with pytest.raises(ValueError, match="max_sweeps"):
-        minimize_ising(model, 2, max_sweeps=0)
+    with pytest.raises(ValueError, match="max_iter"):
+        minimize_ising(model, 2, max_iter=0)
     with pytest.raises(ValueError, match="record_every"):
         minimize_ising(model, 2, record_every=-1)
     with pytest.raises(TypeError, match="IsingPSpin"):

@@ -5,13 +5,23 @@ helps, nested results. :func:`result_type` makes one and registers it so that
 :func:`load` can rebuild it from a file. The HDF5 layout (format 1):
 
 - root attributes ``pspin_type`` (the registered class name), ``pspin_format``,
-  ``pspin_version``, ``host``, ``saved_at`` (UTC, ISO 8601);
+  ``pspin_version``, ``host``, ``saved_at`` (UTC, ISO 8601) and, copied there so that
+  ``h5dump -A`` or :func:`metadata` shows them without pspin: ``seed_entropy`` and
+  ``seed_spawn_key`` of the run, ``model_seed_entropy`` and ``model_seed_spawn_key``,
+  ``started_at``, ``finished_at``, ``wall_seconds`` and ``run_host`` (from ``run_info``);
+  every parameter is in the JSON attribute ``params``;
+- ``run_info`` (every result has it; not compared by ``==``): when and where the run
+  happened, a JSON attribute;
 - each array field a dataset of the same name, each scalar or string field an attribute,
   ``None`` fields listed in the attribute ``none_fields``;
 - dict fields of JSON-able values (``params``) a JSON attribute (numpy arrays and scalars
   tagged so that they come back as they were); dict fields of arrays a group of datasets;
 - a nested result a group with its own ``pspin_type``; a tuple of results a group of
-  groups ``0``, ``1``, ... with the attribute ``pspin_sequence``.
+  groups ``0``, ``1``, ... with the attribute ``pspin_sequence``;
+- a model (``PTResult.model``, or a file of its own from ``model.save``) a group with the
+  JSON attribute ``pspin_model`` (``model.spec()``: class, n, coefficients, dtype, ensemble,
+  seed, couplings fingerprint) from which :func:`load` regenerates bit-identical couplings,
+  and the datasets ``couplings_<p>`` only for a model built from tensors (no seed).
 
 Files are written to a temporary name and renamed, so a crash leaves no half file.
 """
@@ -23,6 +33,7 @@ import datetime
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,15 +53,55 @@ def _h5py() -> Any:
 
 
 def result_type(cls: type[T]) -> type[T]:
-    """Class decorator: a frozen dataclass with array-aware equality, registered for :func:`load`."""
+    """Class decorator: a frozen dataclass with array-aware equality, registered for :func:`load`.
+
+    Adds the keyword-only field ``run_info`` (start and end time, wall time, host, version:
+    see :class:`RunClock`), which ``==`` ignores: two runs with equal numbers are equal
+    whenever they ran.
+    """
     if cls.__name__ in _REGISTRY and _REGISTRY[cls.__name__] is not cls:
         raise TypeError(f"result type {cls.__name__} is registered twice")
+    cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), "run_info": "dict[str, Any]"}
+    cls.run_info = dataclasses.field(default_factory=dict, compare=False, repr=False, kw_only=True)  # type: ignore[attr-defined]
     out = dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
     _REGISTRY[cls.__name__] = out
     return out
 
 
+class RunClock:
+    """Times one run for its result's ``run_info``: start on creation, end at :meth:`info`."""
+
+    def __init__(self) -> None:
+        self._started = _now()
+        self._t0 = time.perf_counter()
+
+    def info(self) -> dict[str, Any]:
+        """``started_at``, ``finished_at`` (UTC, ISO 8601), ``wall_seconds``, ``host``, ``pspin_version``."""
+        import pspin
+
+        return {
+            "started_at": self._started,
+            "finished_at": _now(),
+            "wall_seconds": time.perf_counter() - self._t0,
+            "host": socket.gethostname(),
+            "pspin_version": pspin.__version__,
+        }
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _is_model(value: Any) -> bool:
+    from .models import PSpinModel
+
+    return isinstance(value, PSpinModel)
+
+
 def _equal(a: Any, b: Any) -> bool:
+    if _is_model(a) or _is_model(b):
+        # Models compare by what they are (class, parameters, seed) and their couplings.
+        return a is b or (type(a) is type(b) and a.spec() == b.spec())
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         return a.shape == b.shape and a.dtype.kind == b.dtype.kind and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
@@ -68,6 +119,8 @@ def _describe(value: Any) -> str:
         return f"{value.dtype}{list(value.shape)}"
     if isinstance(value, Result):
         return type(value).__name__
+    if _is_model(value):
+        return f"{type(value).__name__}(n={value.n}, p={list(value.degrees)})"
     if isinstance(value, dict):
         return "{...}" if value else "{}"
     if isinstance(value, (list, tuple)):
@@ -82,12 +135,14 @@ class Result:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        return all(
+            _equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self) if f.compare  # type: ignore[arg-type]
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        parts = [f"{f.name}={_describe(getattr(self, f.name))}" for f in dataclasses.fields(self) if f.name != "params"]  # type: ignore[arg-type]
+        parts = [f"{f.name}={_describe(getattr(self, f.name))}" for f in dataclasses.fields(self) if f.name != "params" and f.repr]  # type: ignore[arg-type]
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -103,23 +158,7 @@ class Result:
         Path
             The path written.
         """
-        h5py = _h5py()
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise ValueError(f"directory {path.parent} does not exist")
-        if path.is_dir():
-            raise ValueError(f"{path} is a directory")
-        import pspin
-
-        tmp = path.with_name(path.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
-            f.attrs["pspin_format"] = FORMAT
-            f.attrs["pspin_version"] = pspin.__version__
-            f.attrs["host"] = socket.gethostname()
-            f.attrs["saved_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            _write(f, self)
-        os.replace(tmp, path)
-        return path
+        return _save(path, self)
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame of the per-row arrays (one column each); needs pandas."""
@@ -141,6 +180,62 @@ class Result:
         lengths = [v.shape[0] for v in one_d.values()]
         rows = max(set(lengths), key=lengths.count)
         return {k: v for k, v in one_d.items() if v.shape[0] == rows}
+
+
+def _provenance(result: Any) -> dict[str, Any]:
+    """The root attributes that repeat the run's seeds and times (see the module docstring)."""
+    if _is_model(result):
+        return {f"model_{k}": v for k, v in result.spec().items() if k.startswith("seed_") and v is not None}
+    params = getattr(result, "params", None) or {}
+    out = {k: params[k] for k in ("seed_entropy", "seed_spawn_key", "model_seed_entropy", "model_seed_spawn_key") if k in params}
+    model = getattr(result, "model", None)
+    if _is_model(model) and model.seeded:
+        out.update({f"model_{k}": v for k, v in _seed_fields(model).items()})
+    info = getattr(result, "run_info", None) or {}
+    out.update({k: info[k] for k in ("started_at", "finished_at", "wall_seconds") if k in info})
+    if "host" in info:
+        out["run_host"] = info["host"]
+    return {k: (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in out.items()}
+
+
+def _seed_fields(model: Any) -> dict[str, str]:
+    from . import _seed
+
+    return _seed.record(model.seed_sequence)
+
+
+def _save(path: str | os.PathLike[str], value: Any) -> Path:
+    h5py = _h5py()
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"directory {path.parent} does not exist")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory")
+    import pspin
+
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["pspin_format"] = FORMAT
+            f.attrs["pspin_version"] = pspin.__version__
+            f.attrs["host"] = socket.gethostname()
+            f.attrs["saved_at"] = _now()
+            for key, item in _provenance(value).items():
+                f.attrs[key] = item
+            if _is_model(value):
+                _write_model(f, value)
+            else:
+                _write(f, value)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def save_model(model: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a model to an HDF5 file: its spec (seed) or, built from tensors, its couplings."""
+    return _save(path, model)
 
 
 # ---------------------------------------------------------------- JSON for params
@@ -196,6 +291,8 @@ def _write(group: Any, result: Result) -> None:
             group.create_dataset(f.name, data=value)
         elif isinstance(value, Result):
             _write(group.create_group(f.name), value)
+        elif _is_model(value):
+            _write_model(group.create_group(f.name), value)
         elif isinstance(value, tuple) and value and all(isinstance(v, Result) for v in value):
             sub = group.create_group(f.name)
             sub.attrs["pspin_sequence"] = len(value)
@@ -217,6 +314,28 @@ def _write(group: Any, result: Result) -> None:
     group.attrs["none_fields"] = json.dumps(none_fields)
 
 
+def _write_model(group: Any, model: Any) -> None:
+    group.attrs["pspin_model"] = json.dumps(model.spec())
+    group.attrs["state_rng"] = json.dumps(model._state_rng.bit_generator.state)
+    if not model.seeded:
+        for degree in model.degrees:
+            group.create_dataset(f"couplings_{degree}", data=model.packed_couplings(degree))
+
+
+def _read_model(group: Any, where: str) -> Any:
+    from .models import from_spec
+
+    spec = json.loads(group.attrs["pspin_model"])
+    couplings = {int(k.split("_", 1)[1]): group[k][()] for k in group if k.startswith("couplings_")}
+    try:
+        model = from_spec(spec, couplings or None)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    if "state_rng" in group.attrs:
+        model._state_rng.bit_generator.state = json.loads(group.attrs["state_rng"])
+    return model
+
+
 def _read(group: Any, where: str) -> Result:
     name = group.attrs.get("pspin_type")
     if isinstance(name, bytes):
@@ -233,6 +352,8 @@ def _read(group: Any, where: str) -> Result:
             node = group[f.name]
             if not hasattr(node, "keys"):  # a dataset
                 values[f.name] = node[()]
+            elif "pspin_model" in node.attrs:
+                values[f.name] = _read_model(node, f"{where}/{f.name}")
             elif "pspin_type" in node.attrs:
                 values[f.name] = _read(node, f"{where}/{f.name}")
             elif "pspin_sequence" in node.attrs:
@@ -264,7 +385,15 @@ def load(path: str | os.PathLike[str]) -> Any:
 
     Returns
     -------
-    The result, of the type that was saved, equal to it.
+    The result, of the type that was saved, equal to it; or the model of ``model.save``,
+    rebuilt with bit-identical couplings.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        Naming the file, if it is not HDF5, truncated, or not a pspin results file.
     """
     h5py = _h5py()
     path = Path(path)
@@ -273,18 +402,37 @@ def load(path: str | os.PathLike[str]) -> Any:
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"{path} is not an HDF5 file ({exc})") from exc
+        raise ValueError(f"{path} is not a readable HDF5 file (truncated or foreign?): {exc}") from exc
     with f:
         if int(f.attrs.get("pspin_format", -1)) != FORMAT:
             raise ValueError(f"{path} is not a pspin results file of format {FORMAT}")
-        return _read(f, str(path))
+        try:
+            if "pspin_model" in f.attrs:
+                return _read_model(f, str(path))
+            return _read(f, str(path))
+        except ValueError as exc:
+            if str(path) in str(exc):
+                raise
+            raise ValueError(f"{path}: {exc}") from exc
+        except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            # Damaged datasets and attributes surface as these from h5py and json.
+            raise ValueError(f"{path} is damaged or not a pspin results file: {exc}") from exc
+
+
+_METADATA = (
+    "pspin", "host", "saved_at", "seed_", "model_seed_", "started_at", "finished_at", "wall_seconds", "run_host",
+)
 
 
 def metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The file-level attributes of a results file: type, format, version, host, time."""
+    """The file-level attributes of a results file: type, format, version, host, seeds, times."""
     h5py = _h5py()
-    with h5py.File(Path(path), "r") as f:
-        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items() if k.startswith(("pspin", "host", "saved"))}
+    try:
+        f = h5py.File(Path(path), "r")
+    except OSError as exc:
+        raise ValueError(f"{path} is not a readable HDF5 file (truncated or foreign?): {exc}") from exc
+    with f:
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items() if k.startswith(_METADATA)}
 
 
 def axes(ax: Any = None) -> Any:

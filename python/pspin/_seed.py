@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import numbers
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -45,6 +46,32 @@ def child_generator(seq: np.random.SeedSequence, purpose: int) -> np.random.Gene
     """A numpy Generator for one use of the seed, independent of the others."""
     child = np.random.SeedSequence(seq.entropy, spawn_key=tuple(seq.spawn_key) + (purpose,), pool_size=seq.pool_size)
     return np.random.default_rng(child)
+
+
+def record(seq: np.random.SeedSequence, prefix: str = "seed") -> dict[str, str]:
+    """The full seed as result parameters: ``{prefix}_entropy`` and ``{prefix}_spawn_key``.
+
+    Both are strings (Python literals: the entropy an int or a list of ints, the spawn key
+    a tuple) so that every result stores them the same way; :func:`from_record` reads
+    them back. See docs/conventions.md.
+    """
+    return {f"{prefix}_entropy": str(seq.entropy), f"{prefix}_spawn_key": repr(tuple(int(k) for k in seq.spawn_key))}
+
+
+def model_record(model: Any) -> dict[str, str]:
+    """The model's seed as ``model_seed_entropy``/``model_seed_spawn_key``; "None" for a
+    model built from tensors, which has no seed."""
+    if not model.seeded:
+        return {"model_seed_entropy": "None", "model_seed_spawn_key": "None"}
+    return record(model.seed_sequence, "model_seed")
+
+
+def from_record(params: dict[str, Any], prefix: str = "seed") -> np.random.SeedSequence:
+    """The SeedSequence written by :func:`record` (older int or tuple values are accepted)."""
+    entropy, key = params[f"{prefix}_entropy"], params.get(f"{prefix}_spawn_key", ())
+    entropy = ast.literal_eval(entropy) if isinstance(entropy, str) else entropy
+    key = ast.literal_eval(key) if isinstance(key, str) else key
+    return np.random.SeedSequence(entropy, spawn_key=tuple(key))
 
 
 # Purposes: fixed forever, since results depend on them. Others in use:

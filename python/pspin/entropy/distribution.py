@@ -214,7 +214,7 @@ def minima_distribution(
         out["gd"] = gd.energy_per_spin[gd.converged]
     if "anneal" in routes:
         schedule = np.geomspace(2.0, 0.05, 200) if anneal_schedule is None else anneal_schedule
-        ann = anneal(model, schedule, runs=n_starts, seed=_sample_seed(seq, 0, 2))
+        ann = anneal(model, schedule, n_starts=n_starts, seed=_sample_seed(seq, 0, 2))
         out["anneal"] = _descend(model, ann.best_states)
     if inherent is not None:
         for t, e, ok in zip(inherent.temperatures, inherent.energies_per_spin, inherent.converged):

@@ -21,7 +21,7 @@ def minimize(
     n_starts: int | None = None,
     *,
     method: str | None = None,
-    gtol: float = 1e-6,
+    gtol: float | None = None,
     max_iter: int | None = None,
     seed: _seed.SeedLike = None,
     initial: Any = None,
@@ -35,21 +35,57 @@ def minimize(
     (Riemannian gradient descent, the gradient flow of the theory); see
     :func:`pspin.landscape.minimize_spherical` for ``step`` and ``memory``.
     Ising models: zero-temperature single-flip descent to one-flip-stable states,
-    ``method`` 'greedy' (default) or 'random'; ``max_iter`` is the budget in sweeps
-    (default 1000): sweeps for 'random', ``max_iter * n`` flips for 'greedy'.
+    ``method`` 'greedy' (default) or 'random'; see :func:`pspin.landscape.minimize_ising`.
+    Names, dtypes and units follow docs/conventions.md.
+
+    Parameters
+    ----------
+    model : SphericalPSpin or IsingPSpin
+    n_starts : int, optional
+        Number of random starts; may be omitted when ``initial`` is given.
+    method : str, optional
+        See above.
+    gtol : float, optional
+        Spherical: stop a start when |grad_sph H| / sqrt(n) < gtol (default 1e-6).
+        Ising descents stop at one-flip-stable states: passing ``gtol`` is an error.
+    max_iter : int, optional
+        Budget per start: iterations (spherical; default 10000 for 'lbfgs', 10^6 for
+        'gd') or sweeps (Ising, default 1000; ``max_iter * n`` flips for 'greedy').
+    seed : None, int, SeedSequence or Generator
+        Seed of the random starts (and of the Ising sweep orders).
+    initial : array (b, n) or (n,), optional
+        Starting states instead of random ones.
+    record_every : int
+        Record the energy per spin every this many iterations (0: no trajectory).
+    progress : bool
+        Show a progress bar of the starts that have stopped (needs tqdm).
+    **options
+        Method options (spherical ``step``, ``memory``).
 
     Returns
     -------
     Minima
+
+    Examples
+    --------
+    >>> import pspin
+    >>> m = pspin.minimize(pspin.SphericalPSpin(16, 3, seed=1), 4, seed=2)
+    >>> m.energies.shape, m.energies.dtype.name
+    ((4,), 'float64')
     """
     if isinstance(model, SphericalPSpin):
         return minimize_spherical(
-            model, n_starts, method="lbfgs" if method is None else method, gtol=gtol, max_iter=max_iter, seed=seed,
-            initial=initial, record_every=record_every, progress=progress, **options,
+            model, n_starts, method="lbfgs" if method is None else method, gtol=1e-6 if gtol is None else gtol,
+            max_iter=max_iter, seed=seed, initial=initial, record_every=record_every, progress=progress, **options,
         )
     if isinstance(model, IsingPSpin):
+        if gtol is not None:
+            raise ValueError(
+                "gtol does not apply to Ising models: single-flip descent stops at one-flip-stable states "
+                "(Minima.unstable_spins == 0); leave gtol out"
+            )
         return minimize_ising(
-            model, n_starts, method="greedy" if method is None else method, max_sweeps=max_iter, seed=seed, initial=initial,
+            model, n_starts, method="greedy" if method is None else method, max_iter=max_iter, seed=seed, initial=initial,
             record_every=record_every, progress=progress, **options,
         )
     raise TypeError(f"minimize needs a SphericalPSpin or IsingPSpin, got {type(model).__name__}")

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field, replace
 from typing import Any
 
 import numpy as np
 
 from .. import _seed, _validate
+from .._results import Result, RunClock, axes, result_type
 from ..models import SphericalPSpin
 from ._progress import progress_bar
 from ._starts import initial_states
 
 
-@dataclass(frozen=True)
-class CriticalPoints:
+@result_type
+class CriticalPoints(Result):
     """Critical points found from a batch of starts, one row per start.
 
     Attributes
     ----------
-    states : ndarray (b, n)
-    energies : ndarray (b,)
-        Total energies H.
-    grad_norm : ndarray (b,)
+    states : ndarray (b, n) of float64
+    energies : ndarray (b,) of float64
+        Total energies H (``energy_per_spin`` is H/n).
+    grad_norm : ndarray (b,) of float64
         |grad_sph H| / sqrt(n) at the end (about 1e-15 when polished).
     converged : ndarray (b,) of bool
         Whether |grad_sph H| / sqrt(n) < gtol was reached; other rows are not critical points.
@@ -30,8 +31,10 @@ class CriticalPoints:
         Number of negative eigenvalues of the Riemannian Hessian.
     hessian_eigenvalues : ndarray (b, n-1)
         The tangent Hessian spectrum, ascending.
-    iterations : ndarray (b,) of int
+    iterations : ndarray (b,) of int64
+        Newton steps per start.
     params : dict
+        Every parameter, the run's seed and the model's (docs/conventions.md).
     """
 
     states: np.ndarray
@@ -44,7 +47,13 @@ class CriticalPoints:
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def n(self) -> int:
+        """Number of spins."""
+        return int(self.states.shape[1])
+
+    @property
     def energy_per_spin(self) -> np.ndarray:
+        """Energies per spin, H/n."""
         return self.energies / self.states.shape[1]
 
     def __len__(self) -> int:
@@ -53,10 +62,29 @@ class CriticalPoints:
     def select(self, mask: np.ndarray) -> CriticalPoints:
         """The rows where ``mask`` is true (e.g. ``cp.select(cp.converged)``)."""
         m = np.asarray(mask)
-        return CriticalPoints(
-            self.states[m], self.energies[m], self.grad_norm[m], self.converged[m], self.index[m],
-            self.hessian_eigenvalues[m], self.iterations[m], dict(self.params),
+        return replace(
+            self, states=self.states[m], energies=self.energies[m], grad_norm=self.grad_norm[m],
+            converged=self.converged[m], index=self.index[m], hessian_eigenvalues=self.hessian_eigenvalues[m],
+            iterations=self.iterations[m], params=dict(self.params),
         )
+
+    def _table(self) -> dict[str, np.ndarray]:
+        return {
+            "energy_per_spin": self.energy_per_spin,
+            "index": self.index,
+            "grad_norm": self.grad_norm,
+            "converged": self.converged,
+            "iterations": self.iterations,
+        }
+
+    def plot(self, ax: Any = None) -> Any:
+        """Index against energy per spin of the converged points."""
+        ax = axes(ax)
+        ok = self.converged
+        ax.scatter(self.energy_per_spin[ok], self.index[ok], s=12)
+        ax.set_xlabel("energy per spin")
+        ax.set_ylabel("index (negative Hessian eigenvalues)")
+        return ax
 
 
 def _tangent_system(model: SphericalPSpin, s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
@@ -138,12 +166,18 @@ def critical_points(
     seed, initial
         Seed of the random starts, or explicit starts (b, n).
 
+    max_step : float, optional
+        Trust radius of a step (default 0.5 sqrt(n)).
+    progress : bool
+        Show a progress bar of the starts done (needs tqdm).
+
     Returns
     -------
     CriticalPoints
         With the index and tangent Hessian eigenvalues of each point; rows with
-        ``converged`` false are not critical points.
+        ``converged`` false are not critical points. float64 whatever the model's dtype.
     """
+    clock = RunClock()
     if not isinstance(model, SphericalPSpin):
         raise TypeError(f"critical_points needs a SphericalPSpin, got {type(model).__name__}")
     if index is not None:
@@ -169,7 +203,7 @@ def critical_points(
     idx = np.empty(b, dtype=np.int64)
     eigs = np.empty((b, n - 1))
     iters = np.zeros(b, dtype=np.int64)
-    with progress_bar(progress, total=b, desc="critical points") as bar:
+    with progress_bar(progress, total=b, desc="critical points", unit="start") as bar:
         for i in range(b):
             s = states[i] * (radius / np.linalg.norm(states[i]))
             s = s.astype(model.dtype)
@@ -195,6 +229,7 @@ def critical_points(
     return CriticalPoints(
         states=out_states, energies=energies, grad_norm=gnorm, converged=gnorm < gtol,
         index=idx, hessian_eigenvalues=eigs, iterations=iters,
-        params={"model": repr(model), "index": index, "gtol": gtol, "max_iter": max_iter,
-                "seed_entropy": seq.entropy, "seed_spawn_key": tuple(seq.spawn_key)},
+        params={"model": repr(model), "n_starts": b, "index": index, "gtol": gtol, "max_iter": max_iter,
+                "max_step": cap, "initial_given": initial is not None, **_seed.record(seq), **_seed.model_record(model)},
+        run_info=clock.info(),
     )

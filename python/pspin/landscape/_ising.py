@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
 from .. import _core, _seed, _validate
+from .._deprecate import renamed
 from .._memory import require_memory
+from .._results import Result, RunClock, axes, result_type
 from ..models import IsingPSpin
 from ._progress import progress_bar
 from ._results import Minima
@@ -44,16 +46,17 @@ _SLICE_SECONDS = 0.3
 _MAX_STATES = 10_000_000
 
 
-@dataclass(frozen=True)
-class LocalMinima:
+@result_type
+class LocalMinima(Result):
     """All one-flip-stable states of an Ising model, from exact enumeration.
 
     Attributes
     ----------
     states : ndarray (count, n) of int8
         The stable configurations (+1/-1), sorted by energy (ties by configuration).
-        For models without odd degrees both s and -s are listed.
-    energies : ndarray (count,)
+        For models without odd degrees both s and -s are listed. int8, as the name of
+        the dtype says: 2^n-state walks can list millions of states.
+    energies : ndarray (count,) of float64
         Total energies H, ascending.
     count : int
         Number of one-flip-stable states.
@@ -64,6 +67,8 @@ class LocalMinima:
         symmetry lets it walk half of them.
     seconds : float
         Wall time of the walk.
+    params : dict
+        Parameters and the model's seed (``model_seed_entropy``, ``model_seed_spawn_key``).
     """
 
     states: np.ndarray
@@ -86,6 +91,18 @@ class LocalMinima:
 
     def __len__(self) -> int:
         return self.count
+
+    def _table(self) -> dict[str, np.ndarray]:
+        return {"energy_per_spin": self.energy_per_spin}
+
+    def plot(self, ax: Any = None) -> Any:
+        """Histogram of the energies per spin of the one-flip-stable states."""
+        ax = axes(ax)
+        ax.hist(self.energy_per_spin, bins="auto")
+        ax.set_xlabel("energy per spin")
+        ax.set_ylabel("one-flip-stable states")
+        ax.set_title(f"{self.count} local minima, n = {self.n}")
+        return ax
 
 
 def _check_model(model: Any, what: str) -> IsingPSpin:
@@ -126,11 +143,12 @@ def minimize_ising(
     n_starts: int | None = None,
     *,
     method: str = "greedy",
-    max_sweeps: int | None = None,
+    max_iter: int | None = None,
     seed: _seed.SeedLike = None,
     initial: Any = None,
     record_every: int = 0,
     progress: bool = False,
+    max_sweeps: int | None = None,
 ) -> Minima:
     """Zero-temperature single-flip descent to one-flip-stable states, from many starts.
 
@@ -149,9 +167,9 @@ def minimize_ising(
         order (a new order every sweep, from the seed, per start) and flip every spin
         whose flip lowers the energy; one sweep per iteration. Both stop when no flip
         lowers the energy.
-    max_sweeps : int, optional
-        Budget per start: ``max_sweeps`` sweeps ('random') or ``max_sweeps * n`` flips
-        ('greedy'); default 1000. Descents need far fewer (about n/3 flips, or ~10
+    max_iter : int, optional
+        Budget per start in sweeps: ``max_iter`` sweeps ('random') or ``max_iter * n``
+        flips ('greedy'); default 1000. Descents need far fewer (about n/3 flips, or ~10
         sweeps).
     seed : None, int, SeedSequence or Generator
         Seed of the random starts and of the sweep orders.
@@ -160,22 +178,27 @@ def minimize_ising(
     record_every : int
         Record the energy per spin every this many iterations (0: no trajectory).
     progress : bool
-        Show a tqdm progress bar (if tqdm is installed).
+        Show a tqdm progress bar of the starts done (if tqdm is installed).
+    max_sweeps : int, optional
+        Deprecated name of ``max_iter`` (DeprecationWarning; goes in pspin 0.2).
 
     Returns
     -------
     Minima
-        ``grad_norm`` is the number of spins whose flip lowers the energy (0 at a
+        ``unstable_spins`` is the number of spins whose flip lowers the energy (0 at a
         one-flip-stable state), counted with fields recomputed from scratch;
-        ``converged`` is True exactly when it is 0. ``iterations`` counts flips
+        ``converged`` is True exactly when it is 0. ``grad_norm`` holds the same counts
+        (docs/conventions.md). ``states`` are float64 +1/-1. ``iterations`` counts flips
         ('greedy') or sweeps ('random', including the final sweep without flips).
         Energies are recomputed from scratch, not accumulated. The result is
         bit-identical for any thread count.
     """
+    clock = RunClock()
+    max_iter = renamed(max_sweeps, max_iter, "max_sweeps", "max_iter", "minimize_ising")
     model = _check_model(model, "minimize (Ising)")
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"unknown method {method!r} for Ising models; allowed: {METHODS}")
-    max_sweeps = _validate.positive_int(1000 if max_sweeps is None else max_sweeps, "max_sweeps")
+    max_sweeps = _validate.positive_int(1000 if max_iter is None else max_iter, "max_iter")
     record_every = _validate.positive_int(record_every, "record_every", minimum=0)
     n = model.n
     states, seq = initial_states(model, n_starts, initial, seed)
@@ -194,7 +217,7 @@ def minimize_ising(
     threads = _core.max_threads()
     step = max(threads, int(_SLICE_SECONDS * threads / per_start))
     parts = []
-    with progress_bar(progress, total=b, desc=f"minimize ({method})") as bar:
+    with progress_bar(progress, total=b, desc=f"minimize ({method})", unit="start") as bar:
         for begin in range(0, b, step):
             end = min(b, begin + step)
             parts.append(
@@ -220,24 +243,30 @@ def minimize_ising(
         for t in trajectories:
             trajectory[row : row + t.shape[0], : t.shape[1]] = t
             row += t.shape[0]
+    unstable_spins = np.concatenate(unstable).astype(np.int64)
     return Minima(
-        states=np.concatenate(final),
+        # float64 like every other Minima (exact for +-1); the kernels work in the model's dtype.
+        states=np.concatenate(final).astype(np.float64),
         energies=np.concatenate(energies),
-        grad_norm=np.concatenate(unstable),
+        grad_norm=unstable_spins,
         converged=np.concatenate(converged),
-        iterations=np.concatenate(iterations),
+        iterations=np.concatenate(iterations).astype(np.int64),
         trajectory=trajectory,
         method=method,
         params={
             "model": repr(model),
             "method": method,
-            "max_sweeps": max_sweeps,
+            "n_starts": b,
+            "max_iter": max_sweeps,
             "max_iterations": max_iterations,
             "iteration_unit": "flip" if method == "greedy" else "sweep",
             "record_every": record_every,
-            "seed_entropy": seq.entropy,
-            "seed_spawn_key": tuple(seq.spawn_key),
+            "initial_given": initial is not None,
+            **_seed.record(seq),
+            **_seed.model_record(model),
         },
+        unstable_spins=unstable_spins,
+        run_info=clock.info(),
     )
 
 
@@ -285,6 +314,7 @@ def enumerate_local_minima(
     LocalMinima
         ``states`` (count, n) int8, ``energies`` (count,), ``count``, ``n``.
     """
+    clock = RunClock()
     model = _check_model(model, "enumerate_local_minima")
     max_n = _validate.positive_int(max_n, "max_n")
     n = model.n
@@ -335,7 +365,9 @@ def enumerate_local_minima(
             "model": repr(model),
             "max_n": max_n,
             "tie_rule": "dE_i >= 0 for all i (ties stable)",
+            **_seed.model_record(model),
         },
+        run_info=clock.info(),
     )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _core, _seed, _validate
 from .._memory import require_memory
+from .._results import RunClock
 from ..models import SphericalPSpin
 from ._progress import progress_bar
 from ._results import Minima
@@ -53,7 +54,7 @@ def minimize_spherical(
     record_every : int
         Record the energy per spin every this many iterations (0: no trajectory).
     progress : bool
-        Show a tqdm progress bar (if tqdm is installed).
+        Show a tqdm progress bar of the starts that have stopped (if tqdm is installed).
     step : float
         Step of 'gd' (stable below 2/lambda_max of the Riemannian Hessian, about 0.28
         for p = 3); the size of the first L-BFGS move per spin.
@@ -64,8 +65,10 @@ def minimize_spherical(
     -------
     Minima
         States, energies, Riemannian gradient norm per spin, converged flags (a start
-        that hit ``max_iter`` or stalled is reported as not converged), iterations.
+        that hit ``max_iter`` or stalled is reported as not converged), iterations; all
+        float64 (int64, bool) whatever the model's dtype (docs/conventions.md).
     """
+    clock = RunClock()
     if not isinstance(model, SphericalPSpin):
         raise TypeError(f"minimize_spherical needs a SphericalPSpin, got {type(model).__name__}")
     if method not in METHODS:
@@ -86,12 +89,17 @@ def minimize_spherical(
     run = cls(model._couplings, states, _CORE_METHODS[method], step, memory, gtol, record_every)
     done = 0
     chunk = 10 if method == "lbfgs" else 100
-    with progress_bar(progress, total=max_iter, desc=f"minimize ({method})") as bar:
+    b = states.shape[0]
+    stopped = 0
+    # Counting starts that stopped, not iterations of the budget: most runs stop far
+    # below max_iter, and a bar over max_iter promised hours for a job of seconds.
+    with progress_bar(progress, total=b, desc=f"minimize ({method})", unit="start") as bar:
         while done < max_iter:
             todo = min(chunk, max_iter - done)
             active = run.run(todo)
             done += todo
-            bar.update(todo)
+            bar.update(b - active - stopped)
+            stopped = b - active
             if active == 0:
                 break
     trajectory = None
@@ -112,11 +120,16 @@ def minimize_spherical(
         params={
             "model": repr(model),
             "method": method,
+            "n_starts": b,
             "gtol": gtol,
             "max_iter": max_iter,
+            "iteration_unit": "iteration",
+            "record_every": record_every,
             "step": step,
             "memory": memory,
-            "seed_entropy": seq.entropy,
-            "seed_spawn_key": tuple(seq.spawn_key),
+            "initial_given": initial is not None,
+            **_seed.record(seq),
+            **_seed.model_record(model),
         },
+        run_info=clock.info(),
     )

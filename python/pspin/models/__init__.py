@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._base import PSpinModel
+from ._base import PSpinModel, from_spec
 from .ising import IsingPSpin
 from .spherical import SphericalPSpin
 
-__all__ = ["IsingPSpin", "PSpinModel", "SphericalPSpin"]
+__all__ = ["IsingPSpin", "PSpinModel", "SphericalPSpin", "from_spec"]

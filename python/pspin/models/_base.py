@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -16,6 +17,77 @@ from ._packing import (
     packed_from_dense,
     tuple_count,
 )
+
+def _rebuild(
+    cls: type[PSpinModel],
+    n: int,
+    coefficients: dict[int, float],
+    dtype: str,
+    ensemble: str,
+    seed: np.random.SeedSequence,
+    couplings: Mapping[int, np.ndarray] | None,
+    state_rng: dict[str, Any] | None = None,
+) -> PSpinModel:
+    """A model from its parameters and seed, or from its packed couplings (unpickling, loading)."""
+    model = cls.__new__(cls)
+    model._setup(n, coefficients, dtype, ensemble, seed, generate=couplings is None)
+    if couplings is not None:
+        if sorted(couplings) != list(model.degrees):
+            raise ValueError(f"couplings of degrees {sorted(couplings)} for a model of degrees {model.degrees}")
+        for block, degree in enumerate(model.degrees):
+            values = np.ascontiguousarray(couplings[degree], dtype=model._dtype)
+            expected = tuple_count(n, degree, ensemble == "isotropic")
+            if values.shape != (expected,):
+                raise ValueError(f"degree {degree} needs {expected} packed couplings, got shape {values.shape}")
+            model._couplings.set_values(block, values)
+    if state_rng is not None:
+        model._state_rng.bit_generator.state = state_rng
+    return model
+
+
+def from_spec(spec: Mapping[str, Any], couplings: Mapping[int, np.ndarray] | None = None) -> PSpinModel:
+    """Rebuild a model from :meth:`PSpinModel.spec` (and its couplings if it has no seed).
+
+    Parameters
+    ----------
+    spec : mapping
+        As returned by ``model.spec()``.
+    couplings : mapping {degree: ndarray}, optional
+        Packed couplings; required when ``spec`` has no seed (a ``from_tensors`` model).
+
+    Returns
+    -------
+    PSpinModel
+        With couplings bit-identical to the original's.
+
+    Raises
+    ------
+    ValueError
+        If the spec is incomplete, or the rebuilt couplings do not match its
+        ``couplings_sha256`` (e.g. a file written by a pspin whose generator differs).
+    """
+    classes = {cls.__name__: cls for cls in PSpinModel.__subclasses__()}
+    try:
+        cls = classes[spec["class"]]
+        seeded = spec.get("seed_entropy") is not None
+        seed = _seed.from_record(dict(spec)) if seeded else None
+        if seed is not None and spec.get("seed_pool_size", 4) != seed.pool_size:
+            seed = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=int(spec["seed_pool_size"]))
+        coefficients = {int(d): float(c) for d, c in spec["coefficients"]}
+        args = (int(spec["n"]), coefficients, str(spec["dtype"]), str(spec["ensemble"]))
+    except (KeyError, TypeError, ValueError, SyntaxError) as exc:
+        raise ValueError(f"incomplete model description {dict(spec)!r}: {exc}") from exc
+    if not seeded and couplings is None:
+        raise ValueError("a model built from tensors has no seed: its couplings are needed to rebuild it")
+    model = _rebuild(cls, *args, seed if seeded else np.random.SeedSequence(), None if seeded else couplings)
+    expected = spec.get("couplings_sha256")
+    if expected is not None and model.couplings_sha256() != expected:
+        raise ValueError(
+            f"the couplings rebuilt from the seed of {spec['class']}(n={spec['n']}) do not match the stored "
+            "fingerprint (written by another pspin version?)"
+        )
+    return model
+
 
 # Dense tensors beyond this are refused by .tensors(): they are for checks at small n.
 _MAX_DENSE_BYTES = 2**31
@@ -52,6 +124,8 @@ class PSpinModel:
         self._ensemble = _validate.ensemble_name(ensemble, self._ensembles)
         self._coefficients = spec
         self._seed_sequence = _seed.as_seed_sequence(seed)
+        # A generated model is rebuilt from its seed; one set from tensors only by its values.
+        self._seeded = generate
         multiset = self._ensemble == "isotropic"
         n_values = sum(tuple_count(self._n, d, multiset) for d in spec)
         nbytes = n_values * self._dtype.itemsize
@@ -167,6 +241,60 @@ class PSpinModel:
     def seed_sequence(self) -> np.random.SeedSequence:
         """The SeedSequence the couplings came from (its entropy reproduces them)."""
         return self._seed_sequence
+
+    @property
+    def seeded(self) -> bool:
+        """Whether the couplings came from ``seed_sequence`` (False for ``from_tensors``)."""
+        return self._seeded
+
+    def spec(self) -> dict[str, Any]:
+        """What rebuilds the model: class, n, coefficients, dtype, ensemble and seed.
+
+        JSON-able: ``coefficients`` as ``[[p, c_p], ...]``, the seed as the strings of
+        ``pspin._seed.record`` (``seed_entropy`` and ``seed_spawn_key``), or None for a
+        model built with ``from_tensors``, whose couplings must then be stored with it.
+        ``couplings_sha256`` identifies the couplings exactly. :func:`pspin.models.from_spec`
+        inverts it.
+        """
+        seed = _seed.record(self._seed_sequence) if self._seeded else {"seed_entropy": None, "seed_spawn_key": None}
+        return {
+            "class": type(self).__name__,
+            "n": self._n,
+            "coefficients": [[int(d), float(c)] for d, c in self._coefficients.items()],
+            "dtype": self._dtype.name,
+            "ensemble": self._ensemble,
+            **seed,
+            "seed_pool_size": int(self._seed_sequence.pool_size),
+            "couplings_sha256": self.couplings_sha256(),
+        }
+
+    def couplings_sha256(self) -> str:
+        """SHA-256 of the packed couplings of every degree: identifies the disorder sample."""
+        digest = hashlib.sha256()
+        for degree in self.degrees:
+            digest.update(str(degree).encode())
+            digest.update(np.ascontiguousarray(self.packed_couplings(degree)))
+        return digest.hexdigest()
+
+    def save(self, path: Any) -> Any:
+        """Write the model to HDF5: its spec and seed (couplings only if built from tensors).
+
+        ``pspin.load(path)`` rebuilds it with bit-identical couplings (checked against the
+        stored SHA-256). Returns the path written.
+        """
+        from .._results import save_model
+
+        return save_model(self, path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The compiled couplings cannot be pickled: a seeded model travels as its seed and
+        # regenerates bit-identical couplings (a few bytes instead of C(n, p) values); a
+        # model from tensors travels with its packed couplings. The stream of
+        # ``random_state`` continues where it was.
+        couplings = None if self._seeded else {d: self.packed_couplings(d) for d in self.degrees}
+        state = self._state_rng.bit_generator.state
+        return (_rebuild, (type(self), self._n, self.coefficients, self._dtype.name, self._ensemble,
+                           self._seed_sequence, couplings, state))
 
     def xi(self, q: Any) -> Any:
         """Covariance function xi(q) = sum_p c_p^2 q^p, E[H(s)H(s')] = n xi(q)/2."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from .. import analysis
+from .._results import Result, axes, result_type
 
 
 def elementary_symmetric_of_products(q: np.ndarray, n: int, p: int) -> np.ndarray:
@@ -29,12 +30,19 @@ def elementary_symmetric_of_products(q: np.ndarray, n: int, p: int) -> np.ndarra
     return e[p]
 
 
-@dataclass(frozen=True)
-class PTResult:
+@result_type
+class PTResult(Result):
     """Time series and observables of a parallel-tempering run (after burn-in).
+
+    Saved files hold the model as its spec and seed (docs/conventions.md), and
+    :func:`pspin.load` regenerates it with bit-identical couplings (checked against the
+    stored SHA-256), so no live model is needed to read a result. A model built from
+    tensors is stored with its couplings.
 
     Attributes
     ----------
+    model : SphericalPSpin or IsingPSpin
+        The model sampled.
     temperatures : (R,) ascending.
     energies : (R, K, samples) total energies H of replica k at temperature r.
     overlaps : (R, K(K-1)/2, samples) overlaps q between replica pairs.
@@ -70,6 +78,26 @@ class PTResult:
     @property
     def samples(self) -> int:
         return int(self.energies.shape[-1])
+
+    def _table(self) -> dict[str, np.ndarray]:
+        columns = {"temperature": self.temperatures}
+        if self.samples >= 2:
+            columns.update(mean_energy_per_spin=self.mean_energy_per_spin, energy_error=self.energy_error,
+                           specific_heat=self.specific_heat)
+        if self.overlaps.shape[1] and self.samples:
+            columns["mean_overlap_squared"] = self.mean_overlap_squared
+        return columns
+
+    def plot(self, ax: Any = None) -> Any:
+        """Mean energy per spin against temperature, with its blocking error."""
+        ax = axes(ax)
+        if self.samples >= 2:
+            ax.errorbar(self.temperatures, self.mean_energy_per_spin, yerr=self.energy_error, fmt="o-", ms=3)
+        elif self.samples:
+            ax.plot(self.temperatures, self.energy_series.mean(axis=-1), "o-", ms=3)
+        ax.set_xlabel("temperature")
+        ax.set_ylabel("energy per spin")
+        return ax
 
     def _need_samples(self) -> None:
         if self.samples < 2:
