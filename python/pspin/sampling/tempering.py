@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -125,6 +124,7 @@ class ParallelTempering:
         self._fingerprint: str | None = None
         self._energies: list[np.ndarray] = []
         self._overlaps: list[np.ndarray] = []
+        self._sample_count = 0  # rows in _energies: a save appends those after the checkpoint's
         self._stats_at_burn_in: dict[str, np.ndarray] | None = None
         self._last_tune: dict[str, np.ndarray] | None = None
         self._run_params: dict[str, int] | None = None
@@ -201,20 +201,40 @@ class ParallelTempering:
             ``PTResult.snapshots``. Chunks stop at these sweeps, so the snapshots are
             the same however the run is split into calls or checkpoints.
         checkpoint : path, optional
-            HDF5 file. If it exists and belongs to the same model (couplings
-            fingerprint), temperatures, replicas, update and seed, the run resumes
-            from it; otherwise a clear error is raised before anything runs. Written
-            atomically every ``checkpoint_every`` seconds, at the end, and on Ctrl-C
-            (then KeyboardInterrupt is re-raised).
+            HDF5 file (h5py is required; its absence is an error before anything
+            runs). If it exists and belongs to the same model (couplings fingerprint),
+            temperatures, replicas, update, seed and run parameters, the run resumes
+            from it; otherwise a clear error is raised before anything runs, as it is
+            when the checkpoint holds more than ``sweeps`` sweeps. The small state is
+            rewritten atomically on every save and the series (measurements,
+            snapshots) are appended to ``<checkpoint>.samples`` and
+            ``<checkpoint>.snapshots`` beside it (:mod:`pspin.sampling.checkpoint`):
+            keep the files together. Saved every ``checkpoint_every`` seconds, at the
+            end, and on Ctrl-C or SIGTERM, after which ``KeyboardInterrupt`` is
+            re-raised (:class:`~pspin.sampling.checkpoint.Terminated`, a subclass
+            carrying ``signum``, for SIGTERM).
+        checkpoint_every : float
+            Seconds of wall time between saves, the first one included (finite, > 0).
         progress : bool
             tqdm progress bar (if tqdm is installed).
+
+        Notes
+        -----
+        For the duration of the call (in the main thread) SIGINT and SIGTERM handlers
+        are installed that only note the signal; it is raised between chunks of sweeps
+        (~0.2 s apart), never between a chunk and the bookkeeping of its measurements
+        nor during a save, so the sampler and its checkpoint stay consistent. The
+        previous handlers are restored after; signals that were ignored stay ignored.
         """
         sweeps = _validate.positive_int(sweeps, "sweeps")
         burn_in = _validate.positive_int(burn_in, "burn_in", minimum=0)
         sample_every = _validate.positive_int(sample_every, "sample_every")
         snapshot_every = _validate.positive_int(snapshot_every, "snapshot_every", minimum=0)
+        interval = _validate.positive_float(checkpoint_every, "checkpoint_every")
         if burn_in >= sweeps:
             raise ValueError(f"burn_in ({burn_in}) must be smaller than sweeps ({sweeps})")
+        if sweeps < self.sweeps_done:
+            raise ValueError(f"this simulation has {self.sweeps_done} sweeps done, asked for {sweeps}")
         params = {"burn_in": burn_in, "sample_every": sample_every, "snapshot_every": snapshot_every}
         if self._run_params is not None and self._run_params != params:
             raise ValueError(
@@ -224,18 +244,38 @@ class ParallelTempering:
             R, K = self.requested_temperatures.size, self.replicas
             future = max(0, sweeps // snapshot_every - max(burn_in, self.sweeps_done) // snapshot_every)
             require_memory(future * R * K * self.model.n * self._snapshot_dtype().itemsize, "the snapshots of this run")
-        path = Path(checkpoint) if checkpoint is not None else None
-        if path is not None:
-            ckpt.check_writable(path)
-            if path.exists():
-                self._resume(path, params)
+        store = None
+        if checkpoint is not None:
+            ckpt.require_h5py()
+            store = ckpt.Checkpoint(Path(checkpoint))
+            ckpt.check_writable(store.path)
+            if store.path.exists():
+                self._resume(store, params, sweeps)
         self._run_params = params
-        interval = float(checkpoint_every)
+        # Ctrl-C and SIGTERM are raised between chunks only, so that the sampler (and its
+        # checkpoint) never holds sweeps without their measurements.
+        with ckpt.SignalGuard() as guard:
+            self._run_chunks(sweeps, burn_in, sample_every, snapshot_every, store, guard, interval, progress)
+        return self.result()
+
+    def _run_chunks(
+        self,
+        sweeps: int,
+        burn_in: int,
+        sample_every: int,
+        snapshot_every: int,
+        store: ckpt.Checkpoint | None,
+        guard: ckpt.SignalGuard,
+        interval: float,
+        progress: bool,
+    ) -> None:
+        """The sweep loop of :meth:`run`: chunks of ~0.2 s, saves every ``interval`` seconds."""
         last_save = time.monotonic()
         chunk = 1
         try:
-            with progress_bar(progress, total=sweeps, initial=min(self.sweeps_done, sweeps), desc="tempering") as bar:
+            with progress_bar(progress, total=sweeps, initial=self.sweeps_done, desc="tempering") as bar:
                 while self.sweeps_done < sweeps:
+                    guard.check()
                     done = self.sweeps_done
                     stop = sweeps if done >= burn_in else self._next_tune_point(done, burn_in)
                     if snapshot_every:
@@ -253,21 +293,18 @@ class ParallelTempering:
                         self._after_burn_in_chunk(done + todo, burn_in)
                     # Chunks of about 0.2 s: progress and Ctrl-C stay responsive.
                     chunk = max(1, min(chunk * 2, int(todo * 0.2 / max(elapsed, 1e-6)) + 1))
-                    if path is not None and time.monotonic() - last_save > interval:
-                        self._save(path)
+                    if store is not None and time.monotonic() - last_save >= interval:
+                        self._save(store)
                         last_save = time.monotonic()
         except KeyboardInterrupt:
-            if path is not None:
-                # Finish the write even if Ctrl-C is pressed again.
-                previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-                try:
-                    self._save(path)
-                finally:
-                    signal.signal(signal.SIGINT, previous)
+            if store is not None:
+                self._save(store)
             raise
-        if path is not None:
-            self._save(path)
-        return self.result()
+        if store is not None:
+            self._save(store)
+        # A signal during the last chunk or the final save: the run is complete and saved,
+        # but the process was asked to stop.
+        guard.check()
 
     def _keep_samples(self, done: int, every: int, burn_in: int, energies: np.ndarray, overlaps: np.ndarray) -> None:
         first = done // every + 1
@@ -276,6 +313,7 @@ class ParallelTempering:
         if np.any(keep):
             self._energies.append(energies[keep])
             self._overlaps.append(overlaps[keep])
+            self._sample_count += int(np.count_nonzero(keep))
 
     def _tune_interval(self, burn_in: int) -> int:
         return max(10, burn_in // 20)
@@ -398,32 +436,66 @@ class ParallelTempering:
             "seed_spawn_key": repr(tuple(self.seed_sequence.spawn_key)),
         }
 
-    def _save(self, path: Path) -> None:
-        stats = self._engine.stats()
+    def _sample_records(self, start: int) -> np.ndarray:
+        """Measurements from the ``start``-th on as records of the checkpoint's ``samples``
+        series (walks back over the recent chunks only: a save costs O(new samples))."""
         R, K = self.requested_temperatures.size, self.replicas
-        pairs = K * (K - 1) // 2
+        tail_e: list[np.ndarray] = []
+        tail_o: list[np.ndarray] = []
+        remaining = self._sample_count - start
+        for e, o in zip(reversed(self._energies), reversed(self._overlaps)):
+            if remaining <= 0:
+                break
+            take = min(remaining, e.shape[0])
+            tail_e.append(e[e.shape[0] - take :])
+            tail_o.append(o[o.shape[0] - take :])
+            remaining -= take
+        e_dtype = self._energies[0].dtype if self._energies else np.dtype(np.float64)
+        o_dtype = self._overlaps[0].dtype if self._overlaps else np.dtype(np.float64)
+        records = np.empty(
+            self._sample_count - start,
+            dtype=[("energies", e_dtype, (R, K)), ("overlaps", o_dtype, (R, K * (K - 1) // 2))],
+        )
+        if tail_e:
+            records["energies"] = np.concatenate(tail_e[::-1])
+            records["overlaps"] = np.concatenate(tail_o[::-1])
+        return records
+
+    def _snapshot_records(self, start: int) -> np.ndarray:
+        """Snapshots from the ``start``-th on as records of the ``snapshots`` series."""
+        R, K = self.requested_temperatures.size, self.replicas
+        dtype = [("sweep", np.int64), ("state", self._snapshot_dtype(), (R, K, self.model.n))]
+        records = np.empty(len(self._snapshots) - start, dtype=dtype)
+        if records.size:
+            records["sweep"] = self._snapshot_sweeps[start:]
+            records["state"] = np.stack(self._snapshots[start:])
+        return records
+
+    def _save(self, store: ckpt.Checkpoint) -> None:
         arrays = {
             "states": self._engine.states(),
             "aux": self._engine.aux(),
             "temp_of_slot": self._engine.temp_of_slot(),
             "betas": self._engine.betas(),
-            "energies": np.concatenate(self._energies) if self._energies else np.empty((0, R, K)),
-            "overlaps": np.concatenate(self._overlaps) if self._overlaps else np.empty((0, R, pairs)),
         }
-        arrays["snapshots"], arrays["snapshot_sweeps"] = self._snapshot_arrays()
-        for key, value in stats.items():
+        for key, value in self._engine.stats().items():
             arrays[f"stats/{key}"] = value
         if self._stats_at_burn_in is not None:
             for key, value in self._stats_at_burn_in.items():
                 arrays[f"stats_at_burn_in/{key}"] = value
         for key, value in (self._last_tune or {}).items():
             arrays[f"last_tune/{key}"] = value
-        attrs = {k: v for k, v in self._identity().items()}
+        attrs = dict(self._identity())
         attrs.update({"sweeps_done": self.sweeps_done, **(self._run_params or {})})
-        ckpt.save(path, attrs, arrays)
+        series = {
+            "samples": self._sample_records(store.committed("samples")),
+            "snapshots": self._snapshot_records(store.committed("snapshots")),
+        }
+        store.save(attrs, arrays, series)
 
-    def _resume(self, path: Path, params: dict[str, int]) -> None:
-        attrs, arrays = ckpt.load(path)
+    def _resume(self, store: ckpt.Checkpoint, params: dict[str, int], sweeps: int) -> None:
+        path = store.path
+        attrs, arrays = store.load_state()
         mine = self._identity()
         for key in ("couplings_sha256", "replicas", "update", "move_options", "adaptive", "seed_entropy", "seed_spawn_key"):
             if str(attrs.get(key)) != str(mine[key]):
@@ -437,21 +509,37 @@ class ParallelTempering:
             # Checkpoints written before snapshots existed took none.
             if int(attrs.get(key, 0)) != value:
                 raise ValueError(f"checkpoint {path} was run with {key}={attrs.get(key, 0)}, not {value}")
-        if int(attrs["sweeps_done"]) < self.sweeps_done:
-            raise ValueError(f"checkpoint {path} is behind this simulation ({attrs['sweeps_done']} sweeps)")
+        held = int(attrs["sweeps_done"])
+        if held < self.sweeps_done:
+            raise ValueError(f"checkpoint {path} is behind this simulation ({held} sweeps)")
+        if held > sweeps:
+            raise ValueError(f"checkpoint {path} has {held} sweeps, asked for {sweeps}")
+        if int(attrs["format_version"]) == 1:
+            energies, overlaps = arrays["energies"], arrays["overlaps"]
+            snapshots = arrays.get("snapshots", np.empty((0,)))
+            snapshot_sweeps = arrays.get("snapshot_sweeps", np.empty(0, np.int64))
+        else:
+            series = store.load_series()
+            R, K = self.requested_temperatures.size, self.replicas
+            samples = series.get("samples")
+            energies = np.empty((0, R, K)) if samples is None else np.ascontiguousarray(samples["energies"])
+            overlaps = np.empty((0, R, K * (K - 1) // 2)) if samples is None else np.ascontiguousarray(samples["overlaps"])
+            shots = series.get("snapshots")
+            snapshots = np.empty((0,)) if shots is None else np.ascontiguousarray(shots["state"])
+            snapshot_sweeps = np.empty(0, np.int64) if shots is None else shots["sweep"]
         stats = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats/")}
         self._engine.set_betas(list(arrays["betas"]))
         self._engine.restore(
-            arrays["states"], list(arrays["aux"]), list(arrays["temp_of_slot"]), int(attrs["sweeps_done"]),
+            arrays["states"], list(arrays["aux"]), list(arrays["temp_of_slot"]), held,
             list(stats["attempts"]), list(stats["accepts"]), list(stats["round_trips"]), list(stats["phase"]),
         )
         burn = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats_at_burn_in/")}
         self._stats_at_burn_in = burn or None
         tune = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("last_tune/")}
         self._last_tune = tune or None
-        self._energies = [arrays["energies"]] if arrays["energies"].shape[0] else []
-        self._overlaps = [arrays["overlaps"]] if arrays["overlaps"].shape[0] else []
-        snapshots = arrays.get("snapshots")
-        self._snapshots = list(snapshots) if snapshots is not None else []
-        self._snapshot_sweeps = [int(k) for k in arrays.get("snapshot_sweeps", [])]
+        self._energies = [energies] if energies.shape[0] else []
+        self._overlaps = [overlaps] if overlaps.shape[0] else []
+        self._sample_count = int(energies.shape[0])
+        self._snapshots = list(snapshots)
+        self._snapshot_sweeps = [int(k) for k in snapshot_sweeps]
         self._run_params = params
