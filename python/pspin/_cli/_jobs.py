@@ -1,0 +1,307 @@
+"""What every job subcommand shares: resolving the run, seeds per disorder sample, output
+files, resuming, progress and log lines.
+
+Seeds. A run has one root seed. Disorder sample ``i`` owns the SeedSequence
+``SeedSequence(seed).spawn(i + 1)[i]`` (spawn key ``(i,)``); its couplings use the child
+with spawn key ``(i, 0)`` and its search or sampling the child ``(i, 1)``, as
+:func:`pspin.entropy.complexity` does with a model factory. A sample's numbers therefore
+depend only on the seed and its index, never on how many samples a job or a job array
+runs, so ``pspin census run.toml --sample-index 7`` on one node gives the file the full run
+would have written for sample 7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import _runfile
+from ._errors import CLIError
+from ._runfile import Key
+
+
+# ---------------------------------------------------------------- logging
+class Log:
+    """Timestamped lines on stderr, so that stdout stays for results and batch logs show progress."""
+
+    def __init__(self, command: str, quiet: bool = False) -> None:
+        self.command = command
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[pspin {self.command} {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def progress_wanted(quiet: bool) -> bool:
+    """A tqdm bar only on a terminal with tqdm installed; batch logs get periodic lines instead."""
+    if quiet or not sys.stderr.isatty():
+        return False
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- seeds and models
+def sample_seeds(seed: int, index: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """(couplings seed, run seed) of disorder sample ``index`` of the run seeded by ``seed``."""
+    base = np.random.SeedSequence(seed, spawn_key=(index,))  # == SeedSequence(seed).spawn(index + 1)[index]
+    return (np.random.SeedSequence(base.entropy, spawn_key=base.spawn_key + (0,)),
+            np.random.SeedSequence(base.entropy, spawn_key=base.spawn_key + (1,)))
+
+
+def degrees(config: dict[str, Any]) -> int | dict[int, float]:
+    p = config["p"]
+    return {int(k): float(v) for k, v in p.items()} if isinstance(p, dict) else int(p)
+
+
+def build_model(config: dict[str, Any], seed: Any) -> Any:
+    """The model the run file describes, seeded with ``seed``."""
+    import pspin
+
+    if config["model"] == "ising":
+        if config["ensemble"] != "distinct":
+            raise CLIError("ensemble = 'isotropic' exists only for spherical models")
+        return pspin.IsingPSpin(config["n"], degrees(config), seed=seed, dtype=config["dtype"])
+    return pspin.SphericalPSpin(config["n"], degrees(config), seed=seed, dtype=config["dtype"],
+                                ensemble=config["ensemble"])
+
+
+# ---------------------------------------------------------------- the run
+@dataclass
+class Sample:
+    """One disorder sample of a job: its index, seeds and file."""
+
+    index: int
+    model_seed: np.random.SeedSequence
+    run_seed: np.random.SeedSequence
+    path: Path
+
+
+@dataclass
+class Job:
+    """A resolved job: the configuration, the samples to do and where they go."""
+
+    command: str
+    config: dict[str, Any]
+    output: Path
+    samples: list[Sample]
+    per_sample: bool
+    progress: bool
+    log: Log
+
+    def run_info(self, sample: Sample) -> dict[str, Any]:
+        """What is stored with each result: the command, the sample and the resolved configuration."""
+        return {"command": self.command, "sample": sample.index, "config": dict(self.config)}
+
+    def model(self, sample: Sample) -> Any:
+        return build_model(self.config, sample.model_seed)
+
+
+def add_job_arguments(parser: argparse.ArgumentParser, keys: Sequence[Key], *, arrays: bool = True) -> None:
+    parser.add_argument("run_file", nargs="?", default=None, help="TOML run file (optional: flags alone will do)")
+    if arrays:
+        group = parser.add_argument_group("disorder-sample arrays")
+        group.add_argument("--sample-index", type=int, default=None, metavar="I",
+                          help="run only disorder sample I (0 <= I < samples): one task of a job array")
+        group.add_argument("--samples", dest="samples_flag", default=None, metavar="A:B",
+                          help="A:B runs only samples A..B-1 (one task of a job array); a plain number N "
+                               "sets the run's number of samples (the key samples)")
+    parser.add_argument("-o", dest="output", default=argparse.SUPPRESS, metavar="FILE", help="same as --output")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no log lines")
+    # --samples is written by hand above: it is both the key and the range selection.
+    _runfile.add_key_flags(parser, [k for k in keys if k.name != "samples"] if arrays else keys)
+
+
+def _selection(args: argparse.Namespace, samples: int) -> tuple[list[int], bool]:
+    """The sample indices to run and whether files are per sample."""
+    index = getattr(args, "sample_index", None)
+    text = _range_text(args)
+    if index is not None and text is not None:
+        raise CLIError("give --sample-index I or --samples A:B, not both")
+    if index is not None:
+        if not 0 <= index < samples:
+            raise CLIError(f"--sample-index {index} is outside the run's samples 0..{samples - 1} (samples = {samples})")
+        return [index], True
+    if text is not None:
+        lo_text, sep, hi_text = text.partition(":")
+        try:
+            lo = int(lo_text) if lo_text.strip() else 0
+            hi = int(hi_text) if hi_text.strip() else samples
+        except ValueError:
+            raise CLIError(f"--samples expects A:B (sample indices A..B-1), got {text!r}") from None
+        if not sep or not 0 <= lo < hi <= samples:
+            raise CLIError(f"--samples {text} must be A:B with 0 <= A < B <= samples = {samples}")
+        return list(range(lo, hi)), True
+    return list(range(samples)), samples > 1
+
+
+def _range_text(args: argparse.Namespace) -> str | None:
+    text = getattr(args, "samples_flag", None)
+    return text if text is not None and ":" in text else None
+
+
+def sample_path(output: Path, index: int) -> Path:
+    return output.with_name(f"{output.stem}.sample-{index:05d}{output.suffix or '.h5'}")
+
+
+def check_writable(directory: Path) -> None:
+    """Create the output directory if needed and prove it writable before any work is done."""
+    if directory.exists() and not directory.is_dir():
+        raise CLIError(f"cannot write into {directory}: it is a file, not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".pspin-write-test-"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+
+
+def resolve_job(command: str, args: argparse.Namespace, keys: Sequence[Key]) -> Job:
+    """The run file and flags resolved into a :class:`Job` (everything checked, nothing run)."""
+    file_values = _runfile.load_toml(args.run_file) if args.run_file else {}
+    source = str(args.run_file) if args.run_file else "flags"
+    flags = {k.name: getattr(args, k.name) for k in keys if hasattr(args, k.name)}
+    count = getattr(args, "samples_flag", None)
+    if count is not None and ":" not in count:
+        try:
+            flags["samples"] = int(count)
+        except ValueError:
+            raise CLIError(f"--samples expects a number of samples N or a range A:B, got {count!r}") from None
+    config = _runfile.resolve(keys, file_values, flags, source, command)
+    wants_array = getattr(args, "sample_index", None) is not None or _range_text(args) is not None
+    if config.get("seed", 0) is None:
+        if wants_array:
+            raise CLIError("a sample array needs a fixed seed: set seed in the run file or pass --seed, "
+                           "so that every task derives its sample from the same root")
+        # Recorded in every file written, so the run can be repeated exactly.
+        config["seed"] = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if config.get("output") is None:
+        config["output"] = (Path(args.run_file).stem if args.run_file else command) + ".h5"
+    output = Path(config["output"])
+    if output.exists() and output.is_dir():
+        raise CLIError(f"output {output} is a directory; give a file name such as {output / (command + '.h5')}")
+    check_writable(output.parent if str(output.parent) else Path("."))
+    indices, per_sample = _selection(args, int(config.get("samples", 1)))
+    samples = []
+    for i in indices:
+        model_seed, run_seed = sample_seeds(int(config["seed"]), i)
+        samples.append(Sample(i, model_seed, run_seed, sample_path(output, i) if per_sample else output))
+    quiet = bool(getattr(args, "quiet", False))
+    return Job(command, config, output, samples, per_sample, progress_wanted(quiet), Log(command, quiet))
+
+
+# ---------------------------------------------------------------- results on disk
+def attach_run(result: Any, info: dict[str, Any]) -> Any:
+    """The result with the run's configuration in ``params["run"]`` (results are frozen)."""
+    if not dataclasses.is_dataclass(result) or not hasattr(result, "params"):
+        raise CLIError(f"{type(result).__name__} results cannot carry a run configuration")
+    return dataclasses.replace(result, params={**result.params, "run": info})
+
+
+def save(result: Any, path: Path) -> Path:
+    if not hasattr(result, "save"):
+        raise CLIError(f"{type(result).__name__} results cannot be saved by this version of pspin")
+    try:
+        return Path(result.save(path))
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def finished(job: Job, sample: Sample) -> Any:
+    """The result already on disk for this sample, or None when it is still to do.
+
+    A file from another run (another seed, model or budget) is an error rather than being
+    silently overwritten or silently reused; an unreadable file (a crash while an older
+    pspin wrote it) is redone.
+    """
+    if not sample.path.exists():
+        return None
+    import pspin
+
+    try:
+        old = pspin.load(sample.path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is simply redone
+        job.log(f"{sample.path} is unreadable ({exc}); redoing sample {sample.index}")
+        return None
+    run = getattr(old, "params", {}).get("run") if isinstance(getattr(old, "params", None), dict) else None
+    if not isinstance(run, dict) or run.get("command") != job.command or run.get("sample") != sample.index:
+        raise CLIError(f"{sample.path} exists and was not written by this job (pspin {job.command}, "
+                       f"sample {sample.index}); move it away or choose another output")
+    mine, theirs = _runfile.identity(job.config), _runfile.identity(run.get("config", {}))
+    if mine != theirs:
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        detail = ", ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} here" for k in differ[:3])
+        raise CLIError(f"{sample.path} holds another run ({detail}); move it away or choose another output")
+    return old
+
+
+Work = Callable[[Job, Sample], Any]
+
+
+def run_samples(job: Job, work: Work, describe: Callable[[Any], str]) -> list[tuple[Sample, Any]]:
+    """Run ``work`` on every sample not already on disk, saving each as soon as it is done.
+
+    A job stopped by Ctrl-C or SIGTERM keeps the samples it finished; the same command
+    then does only the rest.
+    """
+    done: list[tuple[Sample, Any]] = []
+    total = len(job.samples)
+    todo = []
+    for sample in job.samples:
+        old = finished(job, sample)
+        if old is None:
+            todo.append(sample)
+        else:
+            done.append((sample, old))
+    if done:
+        job.log(f"{len(done)} of {total} sample(s) already done, skipped: {_ranges([s.index for s, _ in done])}")
+    start = time.monotonic()
+    for count, sample in enumerate(todo, 1):
+        label = f"sample {sample.index}" + (f" ({count}/{len(todo)})" if len(todo) > 1 else "")
+        job.log(f"{label}: running")
+        t0 = time.monotonic()
+        result = attach_run(work(job, sample), job.run_info(sample))
+        save(result, sample.path)
+        took = time.monotonic() - t0
+        eta = ""
+        if count < len(todo):
+            eta = f"; about {(time.monotonic() - start) / count * (len(todo) - count):.0f} s to go"
+        job.log(f"{label}: {describe(result)}; {took:.1f} s; wrote {sample.path}{eta}")
+        done.append((sample, result))
+    done.sort(key=lambda item: item[0].index)
+    return done
+
+
+def _ranges(indices: list[int]) -> str:
+    """0,1,2,5,6 -> '0-2, 5-6'."""
+    out, indices = [], sorted(indices)
+    start = prev = indices[0]
+    for i in indices[1:] + [None]:  # type: ignore[list-item]
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return ", ".join(out)
+
+
+def threads_context(config: dict[str, Any]) -> Any:
+    """``pspin.threads(k)`` when the run sets threads, else a no-op."""
+    import contextlib
+
+    import pspin
+
+    return pspin.threads(config["threads"]) if config.get("threads") else contextlib.nullcontext()
+
