@@ -168,9 +168,14 @@ def test_signal_guard_notes_and_raises_terminated():
 def test_first_save_comes_after_checkpoint_every(tmp_path):
     for every, expect_mid_run_file in ((0.05, True), (60.0, False)):
         path = tmp_path / f"run{every}.h5"
-        exists = []
+        exists: list[bool] = []
+
+        def look(_, path=path, exists=exists):
+            exists.append(path.exists())
+            time.sleep(0.01)
+
         pt = _pt()
-        pt._engine = _Engine(pt._engine, lambda _, path=path: (exists.append(path.exists()), time.sleep(0.01)))
+        pt._engine = _Engine(pt._engine, look)
         pt.run(2000, checkpoint=path, checkpoint_every=every, burn_in=200)
         assert any(exists) == expect_mid_run_file and path.exists()
 

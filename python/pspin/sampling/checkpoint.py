@@ -98,7 +98,7 @@ def couplings_fingerprint(model: Any) -> str:
     digest = hashlib.sha256()
     for degree in model.degrees:
         digest.update(str(degree).encode())
-        digest.update(np.ascontiguousarray(model.packed_couplings(degree)))
+        digest.update(np.ascontiguousarray(model.packed_couplings(degree)).data)
     return digest.hexdigest()
 
 

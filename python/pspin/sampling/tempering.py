@@ -118,7 +118,7 @@ class ParallelTempering:
         self.move_options = dict(move_options)
         if ising and move_options:
             raise TypeError(f"Ising updates take no options, got {sorted(move_options)}")
-        if ising:
+        if isinstance(model, IsingPSpin):
             _require_ising_tables(model, self.requested_temperatures.size * self.replicas)
         self._engine = self._make_engine()
         self._fingerprint: str | None = None
@@ -140,6 +140,9 @@ class ParallelTempering:
         swaps = _seed.key64(self.seed_sequence, _PT_SWAPS)
         f64 = self.model.dtype == np.float64
         couplings = self.model._couplings
+        # Any: the engine's precision follows the couplings' (F64 with F64), which the
+        # types cannot express; the engines share one interface.
+        cls: Any
         if isinstance(self.model, IsingPSpin):
             cls = _core.IsingTemperingF64 if f64 else _core.IsingTemperingF32
             return cls(couplings, init, betas, K, moves, swaps, _CORE_ISING_UPDATES[self.update])
