@@ -15,7 +15,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from ._errors import CLIError
 
@@ -32,14 +32,21 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise _Terminated()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the usage text is one --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``pspin`` parser with every subcommand."""
     from . import anneal, census, demo, enumerate, files, minimize, sample, theory
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback on errors")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pspin", parents=[common],
         description="Energy landscapes of mean-field spin glasses. Job commands take a TOML run file "
                     "and flags (flags override the file) and write HDF5 results files.",

@@ -16,7 +16,7 @@ KEYS = MODEL_KEYS + RUN_KEYS + (
     Key("t_end", _pos_float, 0.05, "last temperature of the geometric schedule"),
     Key("steps", _pos_int, 100, "temperatures in the geometric schedule"),
     Key("sweeps_per_temperature", _pos_int, 1, "sweeps at each temperature"),
-    Key("runs", _pos_int, 1, "independent runs (swept in lockstep)"),
+    Key("n_starts", _pos_int, 1, "independent runs from random starts (swept in lockstep)"),
     Key("update", _str, None, "move: Ising metropolis (default) or heat_bath; spherical hmc"),
 )
 
@@ -40,7 +40,7 @@ def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
     import pspin
 
     c = job.config
-    options: dict[str, Any] = {"sweeps_per_temperature": c["sweeps_per_temperature"], "runs": c["runs"],
+    options: dict[str, Any] = {"sweeps_per_temperature": c["sweeps_per_temperature"], "n_starts": c["n_starts"],
                                "seed": sample.run_seed}
     if c["update"] is not None:
         options["update"] = c["update"]

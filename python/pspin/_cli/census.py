@@ -111,7 +111,7 @@ def _sample_of(census: Any) -> int | None:
 
 
 def merge_censuses(censuses: Sequence[Any], paths: Sequence[Path], *, bins: int | None = None,
-                   finite_n_theory: bool = True, theory: bool = True) -> Any:
+                   finite_n_theory: bool | None = None, theory: bool = True) -> Any:
     """One ComplexityResult from per-sample Census results: ``pspin.entropy.complexity(censuses)``.
 
     The censuses are put in sample order (from the run information the command line
@@ -126,8 +126,9 @@ def merge_censuses(censuses: Sequence[Any], paths: Sequence[Path], *, bins: int 
         Where each came from (for messages and provenance).
     bins : int, optional
         Energy bins; by default the ``bins`` of the run that wrote the files, else 20.
-    finite_n_theory : bool
-        Compute the exact finite-n Kac-Rice counts (spherical, n <= 30).
+    finite_n_theory : bool, optional
+        Compute the exact finite-n Kac-Rice counts (spherical, n <= 30); by default as
+        the run that wrote the files asked (``finite_n_theory``), else True.
     theory : bool
         Fill the theory columns (needs files written by ``pspin census``).
 
@@ -165,6 +166,8 @@ def merge_censuses(censuses: Sequence[Any], paths: Sequence[Path], *, bins: int 
     config = _config_of(censuses[0])
     if bins is None:
         bins = int(config.get("bins", 20)) if config else 20
+    if finite_n_theory is None:
+        finite_n_theory = bool(config.get("finite_n_theory", True)) if config else True
     index = int(censuses[0].params.get("index", 0))
     try:
         result = entropy.complexity(list(censuses), bins=bins, index=index)

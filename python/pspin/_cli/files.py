@@ -38,8 +38,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     merge.add_argument("--bins", type=int, default=None, help="energy bins (default: the run file's bins, else 20)")
     merge.add_argument("--no-theory", dest="theory", action="store_false",
                        help="leave the theory columns empty, as pspin.entropy.complexity(censuses) does")
-    merge.add_argument("--no-finite-n-theory", dest="finite_n_theory", action="store_false",
-                       help="skip the exact finite-n Kac-Rice counts (about 1 s per bin at n = 20)")
+    merge.add_argument("--finite-n-theory", action=argparse.BooleanOptionalAction, default=None,
+                       help="the exact finite-n Kac-Rice counts (about 1 s per bin at n = 20; default: as the "
+                            "run file's finite_n_theory, else on)")
     merge.set_defaults(func=run_merge)
 
 
