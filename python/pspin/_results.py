@@ -39,6 +39,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from . import _seed
+
 FORMAT = 1
 _REGISTRY: dict[str, type] = {}
 T = TypeVar("T")
@@ -185,23 +187,17 @@ class Result:
 def _provenance(result: Any) -> dict[str, Any]:
     """The root attributes that repeat the run's seeds and times (see the module docstring)."""
     if _is_model(result):
-        return {f"model_{k}": v for k, v in result.spec().items() if k.startswith("seed_") and v is not None}
+        return _seed.model_record(result)
     params = getattr(result, "params", None) or {}
     out = {k: params[k] for k in ("seed_entropy", "seed_spawn_key", "model_seed_entropy", "model_seed_spawn_key") if k in params}
     model = getattr(result, "model", None)
-    if _is_model(model) and model.seeded:
-        out.update({f"model_{k}": v for k, v in _seed_fields(model).items()})
+    if _is_model(model):
+        out.update(_seed.model_record(model))
     info = getattr(result, "run_info", None) or {}
     out.update({k: info[k] for k in ("started_at", "finished_at", "wall_seconds") if k in info})
     if "host" in info:
         out["run_host"] = info["host"]
     return {k: (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in out.items()}
-
-
-def _seed_fields(model: Any) -> dict[str, str]:
-    from . import _seed
-
-    return _seed.record(model.seed_sequence)
 
 
 def _save(path: str | os.PathLike[str], value: Any) -> Path:
