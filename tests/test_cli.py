@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin.cli import main
 
 pytest.importorskip("h5py")

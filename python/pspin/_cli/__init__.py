@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and flags (flags override the file) and write HDF5 results files.",
         epilog="pspin COMMAND --help lists each command's options and run-file keys.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    parents = [common]
+    parents: list[argparse.ArgumentParser] = [common]
     minimize.register(sub, parents)
     census.register(sub, parents)
     sample.register(sub, parents)
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     files.register(sub, parents)
     theory.register(sub, parents)
     demo.register(sub, parents)
-    config = sub.add_parser("config", parents=parents, help="how the compiled core was built (SIMD level, OpenMP)")
+    config = sub.add_parser("config", parents=[common], help="how the compiled core was built (SIMD level, OpenMP)")
     config.add_argument("--json", action="store_true", help="print the configuration as JSON")
     config.set_defaults(func=_config)
     return parser

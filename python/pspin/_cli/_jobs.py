@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 
@@ -206,7 +206,8 @@ def attach_run(result: Any, info: dict[str, Any]) -> Any:
     """The result with the run's configuration in ``params["run"]`` (results are frozen)."""
     if not dataclasses.is_dataclass(result) or not hasattr(result, "params"):
         raise CLIError(f"{type(result).__name__} results cannot carry a run configuration")
-    return dataclasses.replace(result, params={**result.params, "run": info})
+    changed: Any = dataclasses.replace(cast(Any, result), params={**result.params, "run": info})
+    return changed
 
 
 def save(result: Any, path: Path) -> Path:
@@ -287,7 +288,7 @@ def _ranges(indices: list[int]) -> str:
     """0,1,2,5,6 -> '0-2, 5-6'."""
     out, indices = [], sorted(indices)
     start = prev = indices[0]
-    for i in indices[1:] + [None]:  # type: ignore[list-item]
+    for i in [*indices[1:], None]:
         if i is not None and i == prev + 1:
             prev = i
             continue

@@ -23,7 +23,7 @@ else:  # pragma: no cover - Python < 3.11
     try:
         import tomli as tomllib
     except ImportError:
-        tomllib = None  # type: ignore[assignment]
+        tomllib = None
 
 
 # ---------------------------------------------------------------- value checks
@@ -151,8 +151,10 @@ class Key:
 def _flag_type(key: Key) -> Callable[[str], Any]:
     if key.flag_type is not None:
         return key.flag_type
-    return {_int: int, _nonneg_int: int, _pos_int: int, _float: float, _pos_float: float,
-            _bool: _parse_bool, _str: str, _floats: _parse_floats, _degrees: _parse_degrees}.get(key.check, str)
+    parsers: dict[Any, Callable[[str], Any]] = {
+        _int: int, _nonneg_int: int, _pos_int: int, _float: float, _pos_float: float, _bool: _parse_bool,
+        _str: str, _floats: _parse_floats, _degrees: _parse_degrees}
+    return parsers.get(key.check, str)
 
 
 # Keys every job shares: the model, the disorder samples, where the output goes.

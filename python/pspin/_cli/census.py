@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from . import _jobs
 from ._errors import CLIError
@@ -177,10 +177,10 @@ def merge_censuses(censuses: Sequence[Any], paths: Sequence[Path], *, bins: int 
         stand_in = _theory_stand_in(config)
         expected, expected_cum, total, density, density_total = complexity_module._theory(
             stand_in, result.n, index, result.bin_edges, finite_n_theory)
-        result = dataclasses.replace(result, theory_expected=expected, theory_expected_cumulative=expected_cum,
+        result = dataclasses.replace(cast(Any, result), theory_expected=expected, theory_expected_cumulative=expected_cum,
                                      theory_expected_total=total, theory_complexity=density,
                                      theory_complexity_total=density_total)
-    return dataclasses.replace(result, params={**result.params, "merged_from": [str(p) for p in paths]})
+    return dataclasses.replace(cast(Any, result), params={**result.params, "merged_from": [str(p) for p in paths]})
 
 
 def _config_of(census: Any) -> dict[str, Any] | None:

@@ -72,6 +72,10 @@ def _median_time(fn: Callable[[], object], repeats: int = 5) -> float:
     return float(np.median(times))
 
 
+def _gradient_call(model: Any, states: np.ndarray) -> Callable[[], object]:
+    return lambda: model.gradient(states)
+
+
 def _kernels(sizes: Sizes, seed: int, report: Report) -> None:
     import pspin
 
@@ -83,8 +87,8 @@ def _kernels(sizes: Sizes, seed: int, report: Report) -> None:
         built = time.perf_counter() - start
         states = model.random_state(b, seed=seed)
         energies = model.energy(states) / n
-        t1 = _median_time(lambda: model.gradient(states[:1]))
-        tb = _median_time(lambda: model.gradient(states))
+        t1 = _median_time(_gradient_call(model, states[:1]))
+        tb = _median_time(_gradient_call(model, states))
         print(f"  {dtype}: {model.nbytes / 2**20:7.1f} MiB of couplings built in {built:.2f} s; "
               f"random-state energies per spin {energies.mean():+.4f} +- {energies.std():.4f} "
               f"(expected 0 +- {np.sqrt(0.5 / n):.4f})")
@@ -203,7 +207,7 @@ def _figure(fig: Any, path: Path, title: str, report: Report, plt: Any) -> None:
 
 
 def _write_report(out: Path, report: Report, header: str, took: float) -> Path:
-    lines = [f"# pspin demo\n", header + "\n", f"Wall time: {took:.1f} s.\n", "| quantity | measured | theory |",
+    lines = ["# pspin demo\n", header + "\n", f"Wall time: {took:.1f} s.\n", "| quantity | measured | theory |",
              "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in report.rows]
     lines.append("")
@@ -227,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
         sizes = Sizes(args.n or sizes.kernel_n, args.batch or sizes.batch, *list(vars(sizes).values())[2:])
     out = Path(args.out)
     _jobs.check_writable(out)
+    plt: Any
     try:
         import matplotlib
 

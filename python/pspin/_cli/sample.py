@@ -16,7 +16,17 @@ import numpy as np
 
 from . import _jobs
 from ._errors import CLIError
-from ._runfile import MODEL_KEYS, RUN_KEYS, Key, _bool, _floats, _nonneg_int, _pos_float, _pos_int, _str
+from ._runfile import (
+    MODEL_KEYS,
+    RUN_KEYS,
+    Key,
+    _bool,
+    _floats,
+    _nonneg_int,
+    _pos_float,
+    _pos_int,
+    _str,
+)
 
 KEYS = MODEL_KEYS + RUN_KEYS + (
     Key("temperatures", _floats, None, "the ladder, e.g. 0.5,0.7,1.0 (or t_min, t_max, n_temperatures)"),
