@@ -1,4 +1,4 @@
-"""The checked-in type stub of the compiled core (python/pspin/_core.pyi) is not stale."""
+"""The checked-in type stubs of the compiled modules (python/pspin/_core.pyi, _cpu.pyi) are not stale."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from pspin import _core, _dispatch
+from pspin import _core, _cpu, _dispatch
 
 ROOT = Path(__file__).resolve().parent.parent
-STUB = ROOT / "python" / "pspin" / "_core.pyi"
+STUBS = ROOT / "python" / "pspin"
 
 
 def _generator():
@@ -23,8 +23,8 @@ def _generator():
     return module
 
 
-def _stub_names() -> set[str]:
-    tree = ast.parse(STUB.read_text(encoding="utf-8"))
+def _stub_names(module: str) -> set[str]:
+    tree = ast.parse((STUBS / f"{module}.pyi").read_text(encoding="utf-8"))
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
@@ -34,10 +34,11 @@ def _stub_names() -> set[str]:
     return names - {"__all__"}
 
 
-def test_stub_declares_every_name_of_the_core():
-    """Without the generator: the stub and the loaded core have the same top-level names."""
+def test_stubs_declare_every_name_of_the_modules():
+    """Without the generator: each stub and its loaded module have the same top-level names."""
     runtime = {k for k in vars(_core._module) if not k.startswith("__")} | {"__version__"}
-    assert _stub_names() == runtime
+    assert _stub_names("_core") == runtime
+    assert _stub_names("_cpu") == {k for k in vars(_cpu) if not k.startswith("__")}
 
 
 def _levels() -> list[str]:
@@ -53,8 +54,16 @@ def _need_stubgen(gen) -> None:
 
 
 @pytest.mark.parametrize("level", _levels())
-def test_stub_matches_a_fresh_generation(level):
+def test_core_stub_matches_a_fresh_generation_at_every_level(level):
     gen = _generator()
     _need_stubgen(gen)
-    fresh = gen.generate(level)
-    assert STUB.read_text(encoding="utf-8") == fresh, "python/pspin/_core.pyi is stale: run python tools/gen_core_stub.py"
+    fresh = gen.generate("_core", level)
+    assert (STUBS / "_core.pyi").read_text(encoding="utf-8") == fresh, \
+        "python/pspin/_core.pyi is stale: run python tools/gen_core_stub.py"
+
+
+def test_cpu_stub_matches_a_fresh_generation():
+    gen = _generator()
+    _need_stubgen(gen)
+    assert (STUBS / "_cpu.pyi").read_text(encoding="utf-8") == gen.generate("_cpu"), \
+        "python/pspin/_cpu.pyi is stale: run python tools/gen_core_stub.py"
