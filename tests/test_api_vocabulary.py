@@ -6,9 +6,8 @@ import ast
 import io
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin import _seed
 from pspin.landscape import minimize_ising
 

@@ -6,9 +6,8 @@ import concurrent.futures
 import pickle
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin._results import metadata
 
 h5py = pytest.importorskip("h5py")

@@ -35,11 +35,19 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from . import _seed
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:  # only type checkers read it; typing has it from Python 3.11 only
+
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda cls: cls
+
 
 FORMAT = 1
 _REGISTRY: dict[str, type] = {}
@@ -54,17 +62,25 @@ def _h5py() -> Any:
     return h5py
 
 
+# The field every result ends with: when and where it ran; not compared, not in the repr.
+RUN_INFO: Any = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass_transform(frozen_default=True, eq_default=False, field_specifiers=(dataclasses.field,))
 def result_type(cls: type[T]) -> type[T]:
     """Class decorator: a frozen dataclass with array-aware equality, registered for :func:`load`.
 
-    Adds the keyword-only field ``run_info`` (start and end time, wall time, host, version:
+    Adds the last field ``run_info`` (start and end time, wall time, host, version:
     see :class:`RunClock`), which ``==`` ignores: two runs with equal numbers are equal
     whenever they ran.
     """
     if cls.__name__ in _REGISTRY and _REGISTRY[cls.__name__] is not cls:
         raise TypeError(f"result type {cls.__name__} is registered twice")
-    cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), "run_info": "dict[str, Any]"}
-    cls.run_info = dataclasses.field(default_factory=dict, compare=False, repr=False, kw_only=True)  # type: ignore[attr-defined]
+    if "run_info" not in cls.__dict__.get("__annotations__", {}):
+        # Classes that pass run_info themselves declare it (``run_info: dict[str, Any] =
+        # RUN_INFO``) so that type checkers see it; the others get it here.
+        cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), "run_info": "dict[str, Any]"}
+        cls.run_info = RUN_INFO  # type: ignore[attr-defined]
     out = dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
     _REGISTRY[cls.__name__] = out
     return out
@@ -369,7 +385,7 @@ def _read(group: Any, where: str) -> Result:
             continue  # a field added after the file was written keeps its default
         else:
             raise ValueError(f"{where} lacks the field {f.name!r} of {cls.__name__}: truncated or foreign file")
-    return cls(**values)  # type: ignore[no-any-return]
+    return cls(**values)
 
 
 def load(path: str | os.PathLike[str]) -> Any:

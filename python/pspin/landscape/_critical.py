@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _seed, _validate
-from .._results import Result, RunClock, axes, result_type
+from .._results import RUN_INFO, Result, RunClock, axes, result_type
 from ..models import SphericalPSpin
 from ._progress import progress_bar
 from ._starts import initial_states
@@ -45,6 +45,7 @@ class CriticalPoints(Result):
     hessian_eigenvalues: np.ndarray
     iterations: np.ndarray
     params: dict[str, Any] = field(default_factory=dict)
+    run_info: dict[str, Any] = RUN_INFO
 
     @property
     def n(self) -> int:

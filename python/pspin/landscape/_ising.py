@@ -19,7 +19,7 @@ import numpy as np
 from .. import _core, _seed, _validate
 from .._deprecate import renamed
 from .._memory import require_memory
-from .._results import Result, RunClock, axes, result_type
+from .._results import RUN_INFO, Result, RunClock, axes, result_type
 from ..models import IsingPSpin
 from ._progress import progress_bar
 from ._results import Minima
@@ -78,6 +78,7 @@ class LocalMinima(Result):
     visited: int = 0
     seconds: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    run_info: dict[str, Any] = RUN_INFO
 
     @property
     def energy_per_spin(self) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._results import Result, axes, result_type
+from .._results import RUN_INFO, Result, axes, result_type
 
 
 @result_type
@@ -53,6 +53,7 @@ class Minima(Result):
     method: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     unstable_spins: np.ndarray | None = None
+    run_info: dict[str, Any] = RUN_INFO
 
     @property
     def n(self) -> int:

@@ -18,6 +18,7 @@ from ._packing import (
     tuple_count,
 )
 
+
 def _rebuild(
     cls: type[PSpinModel],
     n: int,
@@ -70,8 +71,9 @@ def from_spec(spec: Mapping[str, Any], couplings: Mapping[int, np.ndarray] | Non
     try:
         cls = classes[spec["class"]]
         seeded = spec.get("seed_entropy") is not None
-        seed = _seed.from_record(dict(spec)) if seeded else None
-        if seed is not None and spec.get("seed_pool_size", 4) != seed.pool_size:
+        # A model from tensors gets a fresh, unused seed, as from_tensors gives it.
+        seed = _seed.from_record(dict(spec)) if seeded else np.random.SeedSequence()
+        if seeded and spec.get("seed_pool_size", 4) != seed.pool_size:
             seed = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=int(spec["seed_pool_size"]))
         coefficients = {int(d): float(c) for d, c in spec["coefficients"]}
         args = (int(spec["n"]), coefficients, str(spec["dtype"]), str(spec["ensemble"]))
@@ -79,7 +81,7 @@ def from_spec(spec: Mapping[str, Any], couplings: Mapping[int, np.ndarray] | Non
         raise ValueError(f"incomplete model description {dict(spec)!r}: {exc}") from exc
     if not seeded and couplings is None:
         raise ValueError("a model built from tensors has no seed: its couplings are needed to rebuild it")
-    model = _rebuild(cls, *args, seed if seeded else np.random.SeedSequence(), None if seeded else couplings)
+    model = _rebuild(cls, *args, seed, None if seeded else couplings)
     expected = spec.get("couplings_sha256")
     if expected is not None and model.couplings_sha256() != expected:
         raise ValueError(
@@ -273,7 +275,7 @@ class PSpinModel:
         digest = hashlib.sha256()
         for degree in self.degrees:
             digest.update(str(degree).encode())
-            digest.update(np.ascontiguousarray(self.packed_couplings(degree)))
+            digest.update(np.ascontiguousarray(self.packed_couplings(degree)).data)
         return digest.hexdigest()
 
     def save(self, path: Any) -> Any:

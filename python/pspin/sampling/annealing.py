@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _seed, _validate
 from .._deprecate import REMOVED_IN, renamed
-from .._results import Result, RunClock, axes, result_type
+from .._results import RUN_INFO, Result, RunClock, axes, result_type
 from ..models import IsingPSpin, PSpinModel
 from .tempering import ParallelTempering
 
@@ -42,6 +42,7 @@ class AnnealResult(Result):
     energies: np.ndarray
     schedule: np.ndarray
     params: dict[str, Any] = field(default_factory=dict)
+    run_info: dict[str, Any] = RUN_INFO
 
     @property
     def n(self) -> int:

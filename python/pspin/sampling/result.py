@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import analysis
-from .._results import Result, axes, result_type
+from .._results import RUN_INFO, Result, axes, result_type
 
 
 def elementary_symmetric_of_products(q: np.ndarray, n: int, p: int) -> np.ndarray:
@@ -70,6 +70,7 @@ class PTResult(Result):
     move_acceptance: np.ndarray | None = None
     snapshots: np.ndarray | None = None
     snapshot_sweeps: np.ndarray | None = None
+    run_info: dict[str, Any] = RUN_INFO
 
     @property
     def n(self) -> int:
