@@ -5,9 +5,8 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin import theory
 from pspin.entropy import Census, ComplexityResult, census, chao1, complexity, extrapolate
 from pspin.entropy._dedupe import classes_by_equality, classes_by_overlap
@@ -251,3 +250,18 @@ def test_bad_input():
         complexity(sph, 10)
     with pytest.raises(ValueError, match="two or more"):
         extrapolate([complexity([ising, pspin.IsingPSpin(8, 2, seed=2)])] * 2)
+
+
+def test_censuses_with_a_theory_model_get_the_theory_columns():
+    models = [pspin.SphericalPSpin(8, 3, seed=s, ensemble="isotropic") for s in range(3)]
+    censuses = [census(m, 60, seed=s) for s, m in enumerate(models)]
+    bare = complexity(censuses, bins=4)
+    assert np.all(np.isnan(bare.theory_expected))
+    with_theory = complexity(censuses, bins=4, theory_model=pspin.SphericalPSpin(5, 3, seed=0, ensemble="isotropic"))
+    expected = [float(theory.expected_critical_points(8, 3, 0, energy_range=(lo, hi)))
+                for lo, hi in zip(bare.bin_edges[:-1], bare.bin_edges[1:])]
+    np.testing.assert_allclose(with_theory.theory_expected, expected, rtol=1e-12)
+    assert with_theory.theory_complexity_total == pytest.approx(theory.complexity_peak(3, 0)[1])
+    np.testing.assert_array_equal(with_theory.counts, bare.counts)
+    with pytest.raises(TypeError, match="theory_model"):
+        complexity(censuses, theory_model="p=3")

@@ -136,12 +136,7 @@ def merge_censuses(censuses: Sequence[Any], paths: Sequence[Path], *, bins: int 
     -------
     ComplexityResult
     """
-    import importlib
-
     from pspin import entropy
-
-    # The module, not the function of the same name that pspin.entropy exports.
-    complexity_module = importlib.import_module("pspin.entropy.complexity")
 
     if not censuses:
         raise CLIError("nothing to merge")
@@ -169,17 +164,12 @@ def merge_censuses(censuses: Sequence[Any], paths: Sequence[Path], *, bins: int 
     if finite_n_theory is None:
         finite_n_theory = bool(config.get("finite_n_theory", True)) if config else True
     index = int(censuses[0].params.get("index", 0))
+    stand_in = _theory_stand_in(config) if theory and config else None
     try:
-        result = entropy.complexity(list(censuses), bins=bins, index=index)
+        result = entropy.complexity(list(censuses), bins=bins, index=index, theory_model=stand_in,
+                                    finite_n_theory=finite_n_theory)
     except (TypeError, ValueError) as exc:
         raise CLIError(f"cannot merge: {exc}") from None
-    if theory and config:
-        stand_in = _theory_stand_in(config)
-        expected, expected_cum, total, density, density_total = complexity_module._theory(
-            stand_in, result.n, index, result.bin_edges, finite_n_theory)
-        result = dataclasses.replace(cast(Any, result), theory_expected=expected, theory_expected_cumulative=expected_cum,
-                                     theory_expected_total=total, theory_complexity=density,
-                                     theory_complexity_total=density_total)
     return dataclasses.replace(cast(Any, result), params={**result.params, "merged_from": [str(p) for p in paths]})
 
 

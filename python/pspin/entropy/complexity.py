@@ -253,6 +253,7 @@ def complexity(
     bins: int | Sequence[float] = 20,
     seed: _seed.SeedLike = None,
     finite_n_theory: bool = True,
+    theory_model: PSpinModel | None = None,
     progress: bool = False,
     **census_options: Any,
 ) -> ComplexityResult:
@@ -285,6 +286,10 @@ def complexity(
         per sample.
     finite_n_theory : bool
         Compute the exact finite-n Kac-Rice counts (about 1 s per bin at n = 20).
+    theory_model : model, optional
+        A model of the ensemble, of any size: its type and degrees choose the theory
+        columns when ``models`` are censuses (which do not carry a model). Without it,
+        the theory columns of censuses are NaN.
     progress : bool
         Progress bar over samples (if tqdm is installed).
     **census_options
@@ -351,7 +356,9 @@ def complexity(
     quec, quec_err = _quenched(cumulative, n)
     annt, annt_err = _annealed(totals[:, None], n)
     quet, quet_err = _quenched(totals[:, None], n)
-    first = items[0] if not isinstance(items[0], Census) else None
+    first = items[0] if not isinstance(items[0], Census) else theory_model
+    if theory_model is not None and not isinstance(theory_model, (SphericalPSpin, IsingPSpin)):
+        raise TypeError(f"theory_model must be a SphericalPSpin or IsingPSpin, got {type(theory_model).__name__}")
     expected, expected_cum, expected_total, density, density_total = _theory(first, n, index, edges, finite_n_theory)
     return ComplexityResult(
         n=n, index=index, model=model_repr, bin_edges=edges, counts=counts, cumulative=cumulative, totals=totals,
