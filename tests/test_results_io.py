@@ -216,3 +216,13 @@ def test_models_cross_process_boundaries():
     with concurrent.futures.ProcessPoolExecutor(max_workers=1) as pool:
         energies = pool.submit(pspin.minimize, model, 3, seed=4).result().energies
     assert energies.tobytes() == pspin.minimize(model, 3, seed=4).energies.tobytes()
+
+
+def test_tempering_result_records_its_run_and_reloads_to_the_same_observables(tmp_path):
+    model = pspin.IsingPSpin(10, 2, seed=3)
+    res = pspin.ParallelTempering(model, [0.5, 1.0, 2.0], seed=4).run(200, burn_in=50)
+    assert res.run_info["wall_seconds"] > 0 and res.run_info["started_at"] <= res.run_info["finished_at"]
+    back = pspin.load(res.save(tmp_path / "pt.h5"))
+    assert back == res
+    np.testing.assert_array_equal(back.mean_energy_per_spin, res.mean_energy_per_spin)
+    assert back.run_info["wall_seconds"] == res.run_info["wall_seconds"]

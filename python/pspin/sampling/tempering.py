@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core, _seed, _validate
+from .._results import RunClock
 from .._memory import require_memory
 from ..landscape._progress import progress_bar
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
@@ -130,6 +131,7 @@ class ParallelTempering:
         self._run_params: dict[str, int] | None = None
         self._snapshots: list[np.ndarray] = []
         self._snapshot_sweeps: list[int] = []
+        self._clock: RunClock | None = None  # the latest run() call, for PTResult.run_info
 
     # ------------------------------------------------------------------ engine
     def _make_engine(self) -> Any:
@@ -255,6 +257,7 @@ class ParallelTempering:
             if store.path.exists():
                 self._resume(store, params, sweeps)
         self._run_params = params
+        self._clock = RunClock()
         # Ctrl-C and SIGTERM are raised between chunks only, so that the sampler (and its
         # checkpoint) never holds sweeps without their measurements.
         with ckpt.SignalGuard() as guard:
@@ -398,12 +401,12 @@ class ParallelTempering:
         snapshots = snapshot_sweeps = None
         if (self._run_params or {}).get("snapshot_every", 0):
             stacked, snapshot_sweeps = self._snapshot_arrays()
-            snapshots = np.moveaxis(stacked, 0, 2)
+            snapshots = np.ascontiguousarray(np.moveaxis(stacked, 0, 2))
         return PTResult(
             model=self.model,
             temperatures=self.temperatures,
-            energies=np.moveaxis(energies, 0, -1),
-            overlaps=np.moveaxis(overlaps, 0, -1),
+            energies=np.ascontiguousarray(np.moveaxis(energies, 0, -1)),  # a view would sum in another order after load
+            overlaps=np.ascontiguousarray(np.moveaxis(overlaps, 0, -1)),
             swap_attempts=attempts,
             swap_accepts=accepts,
             round_trips_per_slot=stats["round_trips"] - base["round_trips"],
@@ -412,6 +415,7 @@ class ParallelTempering:
             sample_every=(self._run_params or {}).get("sample_every", 1),
             params=self._identity(),
             move_acceptance=move_acceptance,
+            run_info=self._clock.info() if self._clock is not None else {},
             snapshots=snapshots,
             snapshot_sweeps=snapshot_sweeps,
         )
