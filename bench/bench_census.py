@@ -21,7 +21,6 @@ pytest-benchmark python -m pytest bench/bench_census.py -q --benchmark-only
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time

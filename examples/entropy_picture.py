@@ -37,7 +37,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
 import pspin
 from pspin import theory
 
@@ -138,7 +137,6 @@ def band_and_threshold(p: int, plan: dict, table: Table, plt) -> None:
               f"{float(theory.smallest_eigenvalue(e[0], p)):.4f}", f"semicircle edge at its energy (gap at e_gs {gap_theory:.3f})")
     gd_states = pspin.minimize(model, plan["spectra"], method="gd", gtol=1e-4, max_iter=20000, seed=seed(5, p))
     spectra = np.array([model.hessian_spectrum(s) for s in gd_states.states[gd_states.converged]])
-    e_gd = float(gd_states.energy_per_spin[gd_states.converged].mean())
     table.add(f"p={p} n={n}: smallest Hessian eigenvalue at GD endpoints (mean)", f"{spectra[:, 0].mean():.4f}",
               f"{float(theory.smallest_eigenvalue(e_th, p)):.4f}", "semicircle edge at e_th; finite n: O(n^-2/3) above")
     frac_small = float(np.mean(spectra < 0.1 * theory.hessian_semicircle(e_th, p)[1]))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 import pspin
+import pytest
 from pspin import theory
 from pspin.entropy import MinimaDistribution, census, minima_distribution
 

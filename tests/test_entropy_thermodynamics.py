@@ -243,7 +243,6 @@ def test_skt_volume_bias_is_removed_by_the_harmonic_mean():
 
 def test_skt_bad_input_and_round_trip(tmp_path):
     import matplotlib
-
     from pspin.entropy.reconstruction import ComplexityReconstruction, reconstruct_complexity
 
     matplotlib.use("Agg")

@@ -25,8 +25,8 @@ except ImportError as exc:
     ) from exc
 
 from . import analysis, entropy, landscape, sampling, theory
-from ._results import load
 from ._config import get_num_threads, set_num_threads, show_config, threads
+from ._results import load
 from .landscape import (
     CriticalPoints,
     LocalMinima,

@@ -32,7 +32,8 @@ def degree_spec(p: Any) -> dict[int, float]:
 def _degree(p: Any) -> int:
     if isinstance(p, bool) or not isinstance(p, numbers.Integral):
         raise TypeError(f"degree p must be an int >= 2 (or a mapping {{p: c_p}}), got {p!r}")
-    if p < 2 or p > 16:
+    # int(): numbers.Integral declares no ordering for the type checker.
+    if int(p) < 2 or int(p) > 16:
         raise ValueError(f"degree p must be an int in [2, 16], got {p}")
     return int(p)
 
@@ -40,9 +41,9 @@ def _degree(p: Any) -> int:
 def spin_count(n: Any, degrees: list[int]) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n (number of spins) must be an int, got {type(n).__name__}")
-    if n < max(degrees):
+    if int(n) < max(degrees):
         raise ValueError(f"n (number of spins) must be >= the largest degree p = {max(degrees)}, got n = {n}")
-    if n > 2**31 - 1:
+    if int(n) > 2**31 - 1:
         raise ValueError(f"n = {n} is too large")
     return int(n)
 

@@ -40,7 +40,7 @@ def series(x: Any, what: str, *, axis: int = -1, min_length: int = 2) -> np.ndar
 def _axis(axis: Any, ndim: int, what: str) -> int:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an int, got {type(axis).__name__}")
-    if not -ndim <= axis < ndim:
+    if not -ndim <= int(axis) < ndim:
         raise ValueError(f"axis {axis} is out of range for {what} with {ndim} dimension(s)")
     return int(axis) % ndim
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from ._richness import chao1
 from .census import Census, census
-from .configurational import ConfigurationalEntropy, configurational_entropy
 from .complexity import ComplexityResult, Extrapolation, complexity, extrapolate
+from .configurational import ConfigurationalEntropy, configurational_entropy
 from .distribution import MinimaDistribution, minima_distribution
 from .inherent import InherentStructures, inherent_structures
 from .reconstruction import ComplexityReconstruction, reconstruct_complexity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import field
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 
@@ -223,7 +223,8 @@ def minima_distribution(
     crit_e = np.zeros(0)
     crit_k = np.zeros(0, np.int64)
     if index_starts:
-        cp = critical_points(model, index_starts, index=None, seed=_sample_seed(seq, 0, 3), progress=progress)
+        # Spherical: index_starts with an Ising model was refused above.
+        cp = critical_points(cast(SphericalPSpin, model), index_starts, index=None, seed=_sample_seed(seq, 0, 3), progress=progress)
         ok = np.flatnonzero(cp.converged)
         flip = all(d % 2 == 0 for d in model.degrees)
         _, first = classes_by_overlap(cp.states[ok], cp.energy_per_spin[ok], flip_symmetric=flip, q_tol=1e-8, e_tol=1e-9)

@@ -173,7 +173,7 @@ class InherentStructures(Result):
 
 def _check_model(result: PTResult, model: PSpinModel | None) -> PSpinModel:
     if model is None:
-        return result.model  # type: ignore[no-any-return]
+        return result.model
     if not isinstance(model, (IsingPSpin, SphericalPSpin)):
         raise TypeError(f"model must be an IsingPSpin or SphericalPSpin, got {type(model).__name__}")
     if model is not result.model:

@@ -129,7 +129,9 @@ def _dense(model: IsingPSpin) -> Any:
         f"the dense couplings of the Ising landscape kernels (n = {n}, degrees {list(model.degrees)}; "
         f"{'n^2 (n-1)/2' if 3 in model.degrees else 'n^2'} entries of {model.dtype})",
     )
-    cls = _core.IsingDenseF64 if model.dtype == np.float64 else _core.IsingDenseF32
+    # Any: the kernel's precision follows the couplings' (F64 with F64), which the types
+    # cannot express; both kernels share one interface.
+    cls: Any = _core.IsingDenseF64 if model.dtype == np.float64 else _core.IsingDenseF32
     return cls(model._couplings)
 
 

@@ -85,7 +85,9 @@ def minimize_spherical(
         raise ValueError("initial states must be non-zero (they are normalised onto the sphere)")
     history = 2 * memory if method == "lbfgs" else 0
     require_memory(8 * states.size * (6 + history), "the optimiser state")
-    cls = _core.SphereDescentF64 if model.dtype == np.float64 else _core.SphereDescentF32
+    # Any: the kernel's precision follows the couplings' (F64 with F64), which the types
+    # cannot express; both kernels share one interface.
+    cls: Any = _core.SphereDescentF64 if model.dtype == np.float64 else _core.SphereDescentF32
     run = cls(model._couplings, states, _CORE_METHODS[method], step, memory, gtol, record_every)
     done = 0
     chunk = 10 if method == "lbfgs" else 100

@@ -23,6 +23,7 @@ Gauss-Legendre quadrature (exact to round-off for these entire integrands).
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import numpy as np
 from scipy.special import ndtr
@@ -75,7 +76,8 @@ def pfaffian(a: np.ndarray) -> np.ndarray:
     m = a.shape[-1]
     if m % 2:
         return np.zeros(batch_shape, dtype=complex)
-    a = a.reshape((-1, m, m))
+    # cast: numpy's stubs give this reshape a 0-d shape type.
+    a = cast(np.ndarray, a.reshape((-1, m, m)))
     nb = a.shape[0]
     idx = np.arange(nb)
     pf = np.ones(nb, dtype=complex)

@@ -7,13 +7,14 @@ Notation: ``t = 2 r / R`` so that the bulk is ``|t| <= 2``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def _t(r: np.ndarray, R: float) -> np.ndarray:
+def _t(r: ArrayLike, R: float) -> np.ndarray:
     return 2.0 * np.asarray(r, dtype=float) / R
 
 
-def edge_rate(r: np.ndarray, R: float) -> np.ndarray:
+def edge_rate(r: ArrayLike, R: float) -> np.ndarray:
     """Large-deviation rate of one GOE eigenvalue at ``r`` outside the bulk.
 
     ``I(t) = (|t|/4) sqrt(t^2 - 4) - ln((|t| + sqrt(t^2 - 4)) / 2)`` for ``|t| > 2``, 0 inside;
@@ -27,13 +28,13 @@ def edge_rate(r: np.ndarray, R: float) -> np.ndarray:
     return out
 
 
-def edge_rate_derivative(r: np.ndarray, R: float) -> np.ndarray:
+def edge_rate_derivative(r: ArrayLike, R: float) -> np.ndarray:
     """``d I(2|r|/R) / dr = sign(r) sqrt(t^2 - 4) / R`` outside the bulk, 0 inside."""
     t = _t(r, R)
     return np.sign(t) * np.sqrt(np.maximum(t * t - 4.0, 0.0)) / R
 
 
-def log_potential(r: np.ndarray, R: float) -> np.ndarray:
+def log_potential(r: ArrayLike, R: float) -> np.ndarray:
     """``Phi_R(r) = int ln|r - lam| rho_R(lam) dlam = ln(R/2) + t^2/4 - 1/2 - I(t)``.
 
     The exponential rate of ``E|det(M - r)|`` for a GOE ``M`` with semicircle radius R.
@@ -42,7 +43,7 @@ def log_potential(r: np.ndarray, R: float) -> np.ndarray:
     return np.log(0.5 * R) + 0.25 * t * t - 0.5 - edge_rate(r, R)
 
 
-def stieltjes(r: np.ndarray, R: float) -> np.ndarray:
+def stieltjes(r: ArrayLike, R: float) -> np.ndarray:
     """``Phi_R'(r) = int rho_R(lam) / (r - lam) dlam`` (principal value inside the bulk).
 
     ``(2/R^2)(r - sign(r) sqrt(r^2 - R^2))`` for ``|r| > R``, ``2 r / R^2`` inside.
@@ -52,7 +53,7 @@ def stieltjes(r: np.ndarray, R: float) -> np.ndarray:
     return 2.0 / R**2 * (r - np.sign(r) * root)
 
 
-def density(lam: np.ndarray, R: float) -> np.ndarray:
+def density(lam: ArrayLike, R: float) -> np.ndarray:
     """``rho_R(lam) = (2 / (pi R^2)) sqrt(R^2 - lam^2)`` on ``[-R, R]``."""
     lam = np.asarray(lam, dtype=float)
     return 2.0 / (np.pi * R * R) * np.sqrt(np.maximum(R * R - lam * lam, 0.0))

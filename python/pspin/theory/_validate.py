@@ -16,8 +16,9 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-ModelSpec = Union[int, Mapping[int, float]]
-"""What ``p`` may be: an int >= 2 or a mapping {degree: c_p}."""
+ModelSpec = Union[int, Mapping[int, float], "Mixture"]
+"""What ``p`` may be: an int >= 2 or a mapping {degree: c_p} (or a :class:`Mixture`,
+which the theory modules pass between themselves once validated)."""
 
 _P_HELP = "p must be an int >= 2 (pure model) or a mapping {degree: c_p} with int degrees >= 2"
 

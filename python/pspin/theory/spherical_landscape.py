@@ -141,9 +141,10 @@ def layer_energy(p: ModelSpec, k: int) -> float:
         If the index-k complexity is negative everywhere (no layer).
     """
     model = as_mixture(p)
-    k = as_index(k, "k")
-    if k is None:
+    checked = as_index(k, "k")
+    if checked is None:
         raise TypeError("k must be an integer >= 0 (a Morse index), got None")
+    k = checked
     e_star, peak = complexity_peak(model, k)
     if peak <= 1e-14:
         if peak >= -1e-14:
