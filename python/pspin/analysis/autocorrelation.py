@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import fft
 
 from .._validate import positive_float
 from ._validate import scalar_or_array as _out
@@ -112,6 +111,8 @@ def autocorrelation_function(x: Any, *, axis: int = -1) -> np.ndarray:
 def _rho(y: np.ndarray) -> np.ndarray:
     n = y.shape[-1]
     d = y - y.mean(axis=-1, keepdims=True)
+    from scipy import fft  # here, not at import: it costs ~0.1 s of every `import pspin`
+
     nfft = fft.next_fast_len(2 * n, real=True)
     f = fft.rfft(d, n=nfft, axis=-1)
     acov = fft.irfft(f * np.conj(f), n=nfft, axis=-1)[..., :n]

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .._validate import positive_float, positive_int
 from ._validate import scalar_or_array as _out
@@ -205,6 +204,9 @@ def binning_error(
         ratio = np.divide(gamma_k, var_k, out=np.zeros_like(gamma_k), where=safe)
         terms = n_k * ratio**2
         m_j = np.flip(np.cumsum(np.flip(terms, axis=-1), axis=-1), axis=-1)
+        # Imported here: scipy.stats costs ~0.3 s, paid by every `import pspin` (and CLI call) otherwise.
+        from scipy import stats
+
         q_j = stats.chi2.ppf(1.0 - alpha, n_levels - np.arange(n_levels))
         accept = m_j < q_j
     else:
