@@ -40,6 +40,19 @@ def hessian_semicircle(e: Any, p: ModelSpec) -> tuple[Any, float]:
     Pure p: ``centre = -p e``, ``radius = sqrt(2 p (p-1))`` (library convention; ABC
     units multiply both by sqrt(2)). Mixtures: ``centre = -r*(e)``,
     ``radius = sqrt(2 xi''(1))``. ``centre`` is an array when ``e`` is.
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> [round(float(x), 6) for x in theory.hessian_semicircle(-1.0, 3)]
+    [3.0, 3.464102]
     """
     model = as_mixture(p)
     arr = as_real_array(e, "e")
@@ -55,6 +68,21 @@ def hessian_density(lam: Any, e: Any, p: ModelSpec) -> Any:
     """Semicircle density of Hessian eigenvalues ``rho(lam) = 2 sqrt(R^2-(lam-c)^2)/(pi R^2)``.
 
     ``lam`` and ``e`` broadcast against each other.
+
+    Parameters
+    ----------
+    lam : float or array
+        Eigenvalue(s) of the Riemannian Hessian.
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.hessian_density(2.0, -1.0, 3)), 6)
+    0.175952
     """
     lam = as_real_array(lam, "lam")
     c, R = hessian_semicircle(e, p)
@@ -66,13 +94,40 @@ def index_fraction(e: Any, p: ModelSpec) -> Any:
 
     ``1/2 + (x sqrt(1-x^2) + arcsin x)/pi`` with ``x = -c/R`` clipped to [-1, 1].
     Zero for ``e <= e_th``; p = 3: 0.028834 at e = -1, 0.233210 at e = -0.5.
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.index_fraction(-1.0, 3)), 6)
+    0.028834
     """
     c, R = hessian_semicircle(e, p)
     return scalar_or_array(sc.cdf(-np.asarray(c), R))
 
 
 def smallest_eigenvalue(e: Any, p: ModelSpec) -> Any:
-    """Lower spectral edge ``c - R`` (N -> inf). p = 3 at ``e_gs``: 0.050923 (the gap)."""
+    """Lower spectral edge ``c - R`` (N -> inf). p = 3 at ``e_gs``: 0.050923 (the gap).
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.smallest_eigenvalue(theory.ground_state_energy(3), 3)), 6)
+    0.050923
+    """
     c, R = hessian_semicircle(e, p)
     return scalar_or_array(np.asarray(c) - R)
 
@@ -84,6 +139,19 @@ def mean_log_eigenvalue(e: Any, p: ModelSpec) -> Any:
     + ln((|t| + sqrt(t^2-4))/2)`` for ``|t| >= 2`` (the last two terms absent inside).
     p = 3 at ``e_gs``: 1.0755543. Enters the harmonic vibrational free energy
     ``f_vib = (T/2)(<ln lam> - ln(2 pi T))``.
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.mean_log_eigenvalue(theory.ground_state_energy(3), 3)), 6)
+    1.075554
     """
     c, R = hessian_semicircle(e, p)
     return scalar_or_array(sc.log_potential(np.asarray(c), R))
@@ -94,10 +162,23 @@ def mean_inverse_eigenvalue(e: Any, p: ModelSpec) -> Any:
 
     Equals the TAP stability variable ``y(e)`` (:func:`pspin.theory.tap_stability_parameter`).
 
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin, at or below the threshold ``e_th``.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
     Raises
     ------
     ValueError
         If some ``e`` lies above the threshold (the spectrum reaches 0 and <1/lam> diverges).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.mean_inverse_eigenvalue(-1.17, 3)), 6)
+    0.490704
     """
     c, R = hessian_semicircle(e, p)
     c = np.asarray(c)

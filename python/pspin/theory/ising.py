@@ -53,12 +53,25 @@ def sk_ground_state_energy() -> float:
     M. J. Schmidt, D. Sherrington, PRL 98 (2007) 127201; M. J. Schmidt, R. Oppermann,
     PRE 77 (2008) 061104 (-0.763166). Digits beyond -0.76317 are [recalled]. Finite N:
     ``<e_N> ~ e_inf + A N^(-2/3)`` (Boettcher, EPJB 46 (2005) 501).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> theory.sk_ground_state_energy()
+    -0.763166
     """
     return -0.763166
 
 
 def sk_replica_symmetric_ground_state_energy() -> float:
-    """SK replica-symmetric T = 0 energy ``-sqrt(2/pi) = -0.7978846`` (SK 1975; wrong, a bound)."""
+    """SK replica-symmetric T = 0 energy ``-sqrt(2/pi) = -0.7978846`` (SK 1975; wrong, a bound).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.sk_replica_symmetric_ground_state_energy(), 6)
+    -0.797885
+    """
     return -float(np.sqrt(2.0 / np.pi))
 
 
@@ -80,6 +93,12 @@ def one_flip_stable_complexity() -> float:
     J. Phys. F 10 (1980) 2769: 0.1992; A. J. Bray, M. A. Moore, J. Phys. C 13 (1980)
     L469). The maximiser w* solves ``phi(w)/Phi(w) = w``; quenched and annealed agree
     to the digits quoted (Bray-Moore).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.one_flip_stable_complexity(), 6)
+    0.199228
     """
     return _te_optimum()[1]
 
@@ -90,6 +109,12 @@ def one_flip_stable_typical_energy() -> float:
     [derived here] At the saddle the local stabilities ``lambda_i = s_i h_i`` are
     ``w* + z_i`` conditioned positive, mean ``w* + phi(w*)/Phi(w*) = 2 w*``, and
     ``e = -(1/2) mean(lambda) = -w*``.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.one_flip_stable_typical_energy(), 6)
+    -0.506054
     """
     return -_te_optimum()[0]
 
@@ -104,6 +129,17 @@ def expected_one_flip_stable(n: int) -> float:
     ``lambda_i = w + sqrt(1-2/n) z_i`` with ``w ~ N(0, 1/n)``.
     Values: n=4: 2.3958024, 8: 5.2265044, 12: 11.549367, 16: 25.578078, 20: 56.691342.
     Integrated by adaptive quadrature to relative accuracy ~1e-12.
+
+    Parameters
+    ----------
+    n : int
+        Number of spins, >= 2.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.expected_one_flip_stable(8), 6)
+    5.226504
     """
     n = as_count(n, "n", minimum=2)
     if n == 2:
@@ -135,7 +171,21 @@ def expected_one_flip_stable(n: int) -> float:
 
 
 def ising_paramagnetic_free_energy(T: Any, p: ModelSpec) -> Any:
-    """Paramagnetic free energy per spin of the Ising model: ``f = -T ln 2 - xi(1)/(4T)`` (annealed)."""
+    """Paramagnetic free energy per spin of the Ising model: ``f = -T ln 2 - xi(1)/(4T)`` (annealed).
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (Ising model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.ising_paramagnetic_free_energy(1.0, 3)), 6)
+    -0.943147
+    """
     model = as_mixture(p)
     T = as_temperature(T)
     return scalar_or_array(-T * np.log(2.0) - float(model.xi(1.0)) / (4.0 * T))
@@ -200,6 +250,17 @@ def ising_dynamical_temperature(p: ModelSpec) -> float:
     ``T_d = max_q T(q)`` where q is a fixed point of ``q = E tanh^2(bz + b^2)``,
     ``b^2 = nu'(q)/T^2``. p = 3: 0.6815981 (Montanari-Ricci-Tersenghi 2003: 0.682).
     Raises ValueError for SK (continuous transition at T_c = 1).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (Ising model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.ising_dynamical_temperature(3), 6)
+    0.681598
     """
     return _ising_plateau(as_mixture(p))[1]
 
@@ -216,6 +277,17 @@ def ising_static_temperature(p: ModelSpec) -> float:
 
     p = 3: 0.6513852 (Gardner 1985; Montanari-Ricci-Tersenghi 2003: 0.651). Below a
     Gardner temperature (~0.24 for p = 3 [recalled]) full RSB changes the solution.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (Ising model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.ising_static_temperature(3), 6)
+    0.651385
     """
     return _ising_static(as_mixture(p))[1]
 
@@ -225,6 +297,19 @@ def ising_equilibrium_complexity(T: Any, p: ModelSpec) -> Any:
 
     0 below ``T_s``, ``-inf`` above ``T_d`` (same conventions as the spherical
     :func:`pspin.theory.equilibrium_complexity`).
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (Ising model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.ising_equilibrium_complexity(0.66, 3)), 6)
+    0.007883
     """
     model = as_mixture(p)
     Tarr = as_temperature(T)
@@ -249,6 +334,17 @@ def ising_ground_state_energy_1rsb(p: ModelSpec) -> float:
     p=3: -0.8135350 [not cross-checked vs literature; FRSB below T_G shifts it
     slightly]; p -> inf tends to the REM value ``-sqrt(ln 2)``. For SK (p=2) this is
     -0.7688280, a lower bound, not Parisi's -0.7632.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (Ising model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.ising_ground_state_energy_1rsb(3), 6)
+    -0.813535
     """
     model = as_mixture(p)
     nu0, nu1 = 0.5 * float(model.xi(1.0)), 0.5 * float(model.xi(1.0, 1))
@@ -259,17 +355,43 @@ def ising_ground_state_energy_1rsb(p: ModelSpec) -> float:
 
 # --------------------------------------------------------------- REM (p -> inf)
 def rem_critical_temperature() -> float:
-    """REM limit (Derrida 1980/81) in this normalisation: ``T_c = 1/(2 sqrt(ln 2)) = 0.6005612``."""
+    """REM limit (Derrida 1980/81) in this normalisation: ``T_c = 1/(2 sqrt(ln 2)) = 0.6005612``.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.rem_critical_temperature(), 6)
+    0.600561
+    """
     return float(0.5 / np.sqrt(np.log(2.0)))
 
 
 def rem_ground_state_energy() -> float:
-    """REM ground state ``e_gs = -sqrt(ln 2) = -0.8325546`` (``E[H^2] = N/2``)."""
+    """REM ground state ``e_gs = -sqrt(ln 2) = -0.8325546`` (``E[H^2] = N/2``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.rem_ground_state_energy(), 6)
+    -0.832555
+    """
     return -float(np.sqrt(np.log(2.0)))
 
 
 def rem_entropy(e: Any) -> Any:
-    """REM microcanonical entropy ``s(e) = ln 2 - e^2`` for ``|e| <= sqrt(ln 2)``, ``-inf`` beyond."""
+    """REM microcanonical entropy ``s(e) = ln 2 - e^2`` for ``|e| <= sqrt(ln 2)``, ``-inf`` beyond.
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.rem_entropy(0.5)), 6)  # ln 2 - 1/4
+    0.443147
+    """
     e = as_real_array(e, "e")
     s = np.log(2.0) - e * e
     return scalar_or_array(np.where(s >= 0.0, s, -np.inf))

@@ -187,6 +187,12 @@ def expected_critical_points(
     Checks: p = 2 gives exactly 2 critical points of each index (the eigenvectors of
     the coupling matrix) and 2N in all. p = 3: ``E[#minima] = 6.11`` at N = 10 and 11.0
     at N = 20 (theory.md sec. T, Monte Carlo over 2e4 GOE matrices).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.expected_critical_points(4, 2)), 6)  # 2N for p = 2
+    8.0
     """
     N, model, k, erange = _check(n, p, index, energy_range)
     values, errors = _counts(N, model, erange)
@@ -202,7 +208,24 @@ def expected_critical_points(
 def expected_critical_points_by_index(
     n: int, p: ModelSpec, energy_range: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(values, errors)``: expected numbers of critical points of index k = 0..n-1 (arrays)."""
+    """``(values, errors)``: expected numbers of critical points of index k = 0..n-1 (arrays).
+
+    Parameters
+    ----------
+    n : int
+        Number of spins N, 2 <= N <= 40.
+    p : int or mapping
+        Model (pure or mixed; the isotropic ensemble of design.md).
+    energy_range : (e_lo, e_hi) or None
+        Count only critical points with energy per spin ``H/N`` in this interval.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> values, errors = theory.expected_critical_points_by_index(4, 2)
+    >>> [round(float(v), 6) for v in values]  # two of each index for p = 2
+    [2.0, 2.0, 2.0, 2.0]
+    """
     N, model, _, erange = _check(n, p, None, energy_range)
     values, errors = _counts(N, model, erange)
     return values.copy(), errors.copy()

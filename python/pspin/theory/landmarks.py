@@ -41,6 +41,18 @@ def landmarks(p: ModelSpec) -> dict[str, Any]:
     ``sigma_minima_threshold`` (= ``Sigma_0(e_th)``), ``sigma_total`` (all critical
     points, at e = 0), ``hessian_gap_gs``, ``T_d``, ``q_d``, ``T_s``, ``q_s``,
     ``sigma_eq_Td``. Missing values (no such transition) are nan.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> marks = theory.landmarks(3)
+    >>> round(marks["e_gs"], 6), round(marks["e_th"], 6), round(marks["T_d"], 6)
+    (-1.171675, -1.154701, 0.612372)
     """
     model = as_mixture(p)
     e_th = threshold_energy(model)
@@ -82,7 +94,21 @@ _LABELS = {
 
 
 def format_landmarks(p: ModelSpec) -> str:
-    """The :func:`landmarks` table as text (one quantity a line)."""
+    """The :func:`landmarks` table as text (one quantity a line).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> print(theory.format_landmarks(3))  # doctest: +ELLIPSIS
+    spherical model p=3 ...
+    threshold energy e_th                              -1.1547005
+    ...
+    """
     values = landmarks(p)
     lines = [
         f"spherical model {values['model']}  (E[HH'] = N xi(q)/2, energies per spin; ABC units = x sqrt(2))",

@@ -62,6 +62,12 @@ def covariance_xi(q: Any, p: ModelSpec, derivative: int = 0) -> Any:
         Model.
     derivative : int
         0, 1, 2, ...
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.covariance_xi(0.5, {3: 0.8, 4: 0.6})), 6)  # 0.64/8 + 0.36/16
+    0.1025
     """
     model = as_mixture(p)
     if (
@@ -78,6 +84,17 @@ def kac_rice_parameters(p: ModelSpec) -> dict[str, float]:
 
     ``nu = xi(1)/2``, ``nu' = xi'(1)/2``, ``nu'' = xi''(1)/2``,
     ``alpha^2 = nu'' + nu' - nu'^2/nu`` (0 for a pure model), ``R = 2 sqrt(nu'')``.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> {k: round(float(v), 6) for k, v in theory.kac_rice_parameters(3).items()}
+    {'nu': 0.5, 'nu1': 1.5, 'nu2': 3.0, 'alpha2': 0.0, 'R': 3.464102}
     """
     nu0, nu1, nu2 = as_mixture(p).nu()
     # Cauchy-Schwarz makes alpha^2 >= 0; clip the rounding error of the pure case.
@@ -96,6 +113,17 @@ def mixed_threshold_energy(p: ModelSpec) -> float:
     ``E'_inf`` of Auffinger-Ben Arous 2013 (arXiv:1110.5872) [form recalled; derived
     here from the edge condition]. It is *not* the naive ``-2 nu sqrt(nu'')/nu'``,
     which holds only for pure models, where both give ``-sqrt(2(p-1)/p)``.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.mixed_threshold_energy({3: 0.8, 4: 0.6})), 6)
+    -1.185348
     """
     k = kac_rice_parameters(p)
     return -k["nu"] * (2.0 * k["nu2"] - k["alpha2"]) / (k["nu1"] * np.sqrt(k["nu2"]))
@@ -188,6 +216,21 @@ def radial_multiplier(e: Any, p: ModelSpec, index: int | None = None) -> Any:
     The Riemannian Hessian of those points is ``M - r* I`` (semicircle centred at
     ``-r*``, radius ``2 sqrt(nu'')``). For a pure model ``r* = p e``. nan where no
     critical point of that index exists (pure model, fixed index, ``e > e_th``).
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+    index : int or None
+        Morse index k >= 0 (0 = minima), or None for all critical points.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.radial_multiplier(-1.0, 3)), 6)  # p e for a pure model
+    -3.0
     """
     model = as_mixture(p)
     index = as_index(index)

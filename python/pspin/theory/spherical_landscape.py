@@ -67,6 +67,14 @@ def complexity(e: Any, p: ModelSpec, index: int | None = None) -> Any:
     model and ``e <= e_th`` the density and ABC's cumulative Theta coincide.
     Examples (p = 3): ``complexity(threshold_energy(3), 3, 0) = (1/2) ln 2 - 1/3``;
     ``complexity(ground_state_energy(3), 3, 0) = 0``.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.complexity(theory.threshold_energy(3), 3, index=0)), 6)
+    0.01324
+    >>> [round(float(s), 4) for s in theory.complexity([-1.17, -1.16], 3, index=0)]
+    [0.0015, 0.0096]
     """
     model = as_mixture(p)
     index = as_index(index)
@@ -79,6 +87,19 @@ def complexity_peak(p: ModelSpec, index: int | None = None) -> tuple[float, floa
     All indices: ``e* = 0`` (H and -H have the same law). Pure model, index k:
     ``e* = e_th`` (the density increases up to the end of its support). Mixed model,
     index k: found numerically.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}``.
+    index : int or None
+        Morse index k >= 0 (0 = minima), or None for all critical points.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> [round(float(x), 6) for x in theory.complexity_peak(3, index=0)]
+    [-1.154701, 0.01324]
     """
     model = as_mixture(p)
     index = as_index(index)
@@ -109,6 +130,21 @@ def cumulative_complexity(e: Any, p: ModelSpec, index: int | None = None) -> Any
     For the pure model this is ABC13 Thm 2.5 (index k) and Thm 2.8 (all indices):
     constant ``(1/2) ln(p-1) - (p-2)/p`` above ``e_th`` (index k) and ``(1/2) ln(p-1)``
     above 0 (all indices).
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin (library convention), finite.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}``.
+    index : int or None
+        Morse index k >= 0 (0 = minima), or None for all critical points.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.cumulative_complexity(0.5, 3)), 6)  # (1/2) ln 2 above e = 0
+    0.346574
     """
     model = as_mixture(p)
     index = as_index(index)
@@ -123,6 +159,19 @@ def threshold_energy(p: ModelSpec) -> float:
     Pure p: ``e_th = -sqrt(2 (p-1)/p)`` (= ``-E_inf/sqrt(2)``, ABC13; Castellani-Cavagna
     2005 eq. for the marginal states), p=3: -1.1547005. Mixed: the Auffinger-Ben Arous
     ``E'_inf`` (see :func:`pspin.theory.mixed.mixed_threshold_energy`).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}``.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.threshold_energy(3), 6)
+    -1.154701
+    >>> round(theory.threshold_energy({3: 0.8, 4: 0.6}), 6)
+    -1.185348
     """
     return float(mixed_threshold_energy(as_mixture(p)))
 
@@ -135,10 +184,23 @@ def layer_energy(p: ModelSpec, k: int) -> float:
     ``E_k = -sqrt(2) e_k``; p = 3: ``E_0 = 1.6569984``, ``E_1 = 1.6528732``.
     For p = 2 every layer sits at ``e_th = -1``.
 
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}``.
+    k : int
+        Morse index k >= 0.
+
     Raises
     ------
     ValueError
         If the index-k complexity is negative everywhere (no layer).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.layer_energy(3, 1), 6)
+    -1.168758
     """
     model = as_mixture(p)
     checked = as_index(k, "k")
@@ -171,5 +233,16 @@ def ground_state_energy(p: ModelSpec) -> float:
     Crisanti-Sommers 1RSB solution (:func:`pspin.theory.ground_state_energy_1rsb`).
     Mixed models: the annealed zero is only a lower bound unless the model is
     "pure-like" (Auffinger-Ben Arous 2013).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}``.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.ground_state_energy(3), 6)
+    -1.171675
     """
     return layer_energy(p, 0)

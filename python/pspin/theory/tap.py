@@ -74,6 +74,19 @@ def tap_stability_parameter(e: Any, p: ModelSpec) -> Any:
     """``y(E) = [-pE - sqrt(p^2 E^2 - 2p(p-1))]/(p(p-1))``, the stable root (E <= e_th).
 
     Equals ``<1/lambda>`` of the Hessian semicircle at E (theory.md sec. d/g).
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin of the minimum, at or below ``e_th``.
+    p : int
+        Degree of the pure spherical model, >= 2 (or a one-degree mapping ``{p: 1.0}``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.tap_stability_parameter(-1.17, 3)), 6)
+    0.490704
     """
     p = as_pure(p, what=_WHAT)
     E = as_real_array(e, "e")
@@ -94,6 +107,19 @@ def tap_max_temperature(e: Any, p: ModelSpec) -> Any:
     """``T_max(E) = q*^((p-2)/2)(1-q*) / y(E)``, ``q* = (p-2)/p``: the state built on E exists for T <= T_max.
 
     ``T_max`` decreases with E; p = 3: ``T_max(e_th) = 2/3 > T_d``.
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin of the minimum, at or below ``e_th``.
+    p : int
+        Degree of the pure spherical model, >= 2 (or a one-degree mapping ``{p: 1.0}``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.tap_max_temperature(theory.threshold_energy(3), 3)), 6)
+    0.666667
     """
     p = as_pure(p, what=_WHAT)
     E = as_real_array(e, "e")
@@ -120,6 +146,21 @@ def tap_overlap(e: Any, T: Any, p: ModelSpec) -> Any:
 
     Root of ``q^((p-2)/2)(1-q) = T y(E)`` with ``q >= (p-2)/p``; ``q -> 1 - T y`` as T -> 0.
     ``e`` and ``T`` broadcast. Raises ValueError where ``E > e_th`` or ``T > T_max(E)``.
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin of the minimum, at or below ``e_th``.
+    T : float or array
+        Temperature, > 0.
+    p : int
+        Degree of the pure spherical model, >= 2 (or a one-degree mapping ``{p: 1.0}``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.tap_overlap(-1.17, 0.5, 3)), 6)
+    0.708516
     """
     p = as_pure(p, what=_WHAT)
     E = as_real_array(e, "e")
@@ -145,6 +186,24 @@ def tap_free_energy(e: Any, T: Any, p: ModelSpec, *, sphere_entropy: bool = True
     ``f = q^(p/2) E - (T/2) ln(1-q) - [1 - p q^(p-1) + (p-1) q^p]/(4T) - T s_inf``
     with ``q = tap_overlap(e, T, p)`` (CS95; see module docstring). ``e``, ``T``
     broadcast; ``df/dE = q^(p/2)`` at fixed T (the TAP equations make f stationary in q).
+
+    Parameters
+    ----------
+    e : float or array
+        Energy per spin of the minimum, at or below ``e_th``.
+    T : float or array
+        Temperature, > 0.
+    p : int
+        Degree of the pure spherical model, >= 2 (or a one-degree mapping ``{p: 1.0}``).
+    sphere_entropy : bool
+        Include the entropy of the sphere ``s_inf = (1 + ln 2 pi)/2``; False drops the
+        constant (free energies then differ by ``T s_inf``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.tap_free_energy(-1.17, 0.5, 3)), 6)
+    -1.201723
     """
     p = as_pure(p, what=_WHAT)
     q = np.asarray(tap_overlap(e, T, p))
@@ -161,6 +220,25 @@ def tap_complexity(f: Any, T: Any, p: ModelSpec, *, sphere_entropy: bool = True)
     ``T_max(E_max) = T``; larger f gives ``-inf``. Below the free energy of the state
     built on ``e_gs`` the annealed value is negative (exponentially rare).
     ``f`` and ``T`` broadcast.
+
+    Parameters
+    ----------
+    f : float or array
+        Free energy per spin of the TAP states.
+    T : float or array
+        Temperature, > 0.
+    p : int
+        Degree of the pure spherical model, >= 2 (or a one-degree mapping ``{p: 1.0}``).
+    sphere_entropy : bool
+        Include the entropy of the sphere ``s_inf = (1 + ln 2 pi)/2``; False drops the
+        constant (free energies then differ by ``T s_inf``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> f = theory.tap_free_energy(-1.16, 0.6, 3)
+    >>> round(float(theory.tap_complexity(f, 0.6, 3)), 6) == round(float(theory.complexity(-1.16, 3, 0)), 6)
+    True
     """
     p = as_pure(p, what=_WHAT)
     F = as_real_array(f, "f")
@@ -204,10 +282,26 @@ def tap_equilibrium_state(
     paramagnetic free energy ``-T s_inf - 1/(4T)`` (this is how the 1RSB m = 1 phase
     looks from the TAP side; checked to 1e-10 in the tests).
 
+    Parameters
+    ----------
+    T : float
+        Temperature in ``[T_s, T_d]``.
+    p : int
+        Degree of the pure spherical model, >= 3 (or a one-degree mapping ``{p: 1.0}``).
+    sphere_entropy : bool
+        Include the entropy of the sphere ``s_inf = (1 + ln 2 pi)/2``; False drops the
+        constant (free energies then differ by ``T s_inf``).
+
     Raises
     ------
     ValueError
         If T lies outside ``[T_s, T_d]``.
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> [round(float(x), 6) for x in theory.tap_equilibrium_state(0.6, 3)]
+    [-1.161895, -1.26803]
     """
     p = as_pure(p, minimum=3, what="tap_equilibrium_state")
     t = float(as_temperature(T))

@@ -65,6 +65,22 @@ def paramagnetic_free_energy(T: Any, p: ModelSpec, *, sphere_entropy: bool = Tru
 
     ``f = -T s_inf - xi(1)/(4T)`` (annealed = quenched for ``T > T_s``; CS92).
     Pure model: ``-T s_inf - 1/(4T)``.
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+    sphere_entropy : bool
+        Include the entropy of the sphere ``s_inf = (1 + ln 2 pi)/2``; False drops the
+        constant (free energies then differ by ``T s_inf``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.paramagnetic_free_energy(1.0, 3)), 6)
+    -1.668939
     """
     model = as_mixture(p)
     T = as_temperature(T)
@@ -72,14 +88,45 @@ def paramagnetic_free_energy(T: Any, p: ModelSpec, *, sphere_entropy: bool = Tru
 
 
 def paramagnetic_energy(T: Any, p: ModelSpec) -> Any:
-    """Paramagnetic energy per spin ``e = -xi(1)/(2T)`` (pure: ``-1/(2T)``; CS92)."""
+    """Paramagnetic energy per spin ``e = -xi(1)/(2T)`` (pure: ``-1/(2T)``; CS92).
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.paramagnetic_energy(1.0, 3)), 6)
+    -0.5
+    """
     model = as_mixture(p)
     T = as_temperature(T)
     return scalar_or_array(-float(model.xi(1.0)) / (2.0 * T))
 
 
 def paramagnetic_entropy(T: Any, p: ModelSpec, *, sphere_entropy: bool = True) -> Any:
-    """Paramagnetic entropy per spin ``s = s_inf - xi(1)/(4T^2)`` (= ``(e - f)/T``)."""
+    """Paramagnetic entropy per spin ``s = s_inf - xi(1)/(4T^2)`` (= ``(e - f)/T``).
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+    sphere_entropy : bool
+        Include the entropy of the sphere ``s_inf = (1 + ln 2 pi)/2``; False drops the
+        constant (free energies then differ by ``T s_inf``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.paramagnetic_entropy(1.0, 3)), 6)
+    1.168939
+    """
     model = as_mixture(p)
     T = as_temperature(T)
     return scalar_or_array(_s_inf(sphere_entropy) - float(model.xi(1.0)) / (4.0 * T * T))
@@ -117,12 +164,35 @@ def dynamical_temperature(p: ModelSpec) -> float:
     ``T_d^2 = max_q nu'(q)(1-q)/q``; pure p: ``T_d^2 = p (p-2)^(p-2) / (2 (p-1)^(p-1))``
     (Crisanti-Horner-Sommers 1993; Cugliandolo-Kurchan 1993). p=3: ``sqrt(3/8) = 0.6123724``.
     Mixtures: valid when the transition is discontinuous (raises ValueError otherwise).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.dynamical_temperature(3), 6)
+    0.612372
     """
     return float(np.sqrt(_plateau(as_mixture(p))[1]))
 
 
 def dynamical_plateau(p: ModelSpec) -> float:
-    """Plateau overlap ``q_d`` at ``T_d`` (pure: ``(p-2)/(p-1)``)."""
+    """Plateau overlap ``q_d`` at ``T_d`` (pure: ``(p-2)/(p-1)``).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.dynamical_plateau(3), 6)
+    0.5
+    """
     return float(_plateau(as_mixture(p))[0])
 
 
@@ -159,12 +229,35 @@ def static_temperature(p: ModelSpec) -> float:
 
     Pure p: solve ``q^2/(p(1-q)) + q + ln(1-q) = 0``, then ``T_s^2 = p q^(p-2)(1-q)/2``
     (CS92). p=3: 0.5860540 (CS92: 0.586), p=4: 0.5030394.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.static_temperature(3), 6)
+    0.586054
     """
     return _static(as_mixture(p))[1]
 
 
 def static_overlap(p: ModelSpec) -> float:
-    """Edwards-Anderson overlap ``q_s`` at ``T_s`` (p=3: 0.6450075)."""
+    """Edwards-Anderson overlap ``q_s`` at ``T_s`` (p=3: 0.6450075).
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.static_overlap(3), 6)
+    0.645007
+    """
     return _static(as_mixture(p))[0]
 
 
@@ -177,6 +270,19 @@ def equilibrium_complexity(T: Any, p: ModelSpec) -> Any:
     ``Sigma_0(e_th) = (1/2) ln(p-1) - (p-2)/p`` at ``T_d`` and vanishes at ``T_s`` (the
     entropy crisis). Returns 0 for ``T < T_s`` (equilibrium sits in the lowest states)
     and ``-inf`` for ``T > T_d`` (no 1RSB states: ergodic paramagnet).
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(float(theory.equilibrium_complexity(0.6, 3)), 6)
+    0.008145
     """
     model = as_mixture(p)
     T = as_temperature(T)
@@ -280,6 +386,23 @@ def one_rsb_solution(T: Any, p: ModelSpec, *, sphere_entropy: bool = True) -> On
     Pure p >= 3: 1RSB is exact down to T = 0 (no Gardner transition), and as T -> 0,
     ``m ~ mu T``, ``1 - q ~ chi T``, ``e -> e_gs`` (:func:`ground_state_energy_1rsb`).
     Reliable down to ``T ~ 1e-3``.
+
+    Parameters
+    ----------
+    T : float or array
+        Temperature, > 0.
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+    sphere_entropy : bool
+        Include the entropy of the sphere ``s_inf = (1 + ln 2 pi)/2``; False drops the
+        constant (free energies then differ by ``T s_inf``).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> sol = theory.one_rsb_solution(0.5, 3)
+    >>> round(float(sol.q), 4), round(float(sol.m), 4), round(float(sol.energy), 4)
+    (0.7117, 0.7361, -0.9049)
     """
     model = as_mixture(p)
     Tarr = as_temperature(T)
@@ -304,6 +427,17 @@ def ground_state_energy_1rsb(p: ModelSpec) -> float:
     ``(chi, mu)``: ``nu'(1) = 1/(chi(chi+mu))`` and
     ``nu(1) = ln(1+mu/chi)/mu^2 - 1/(mu(chi+mu))`` (CS92 T -> 0; pure p: theory.md c.5).
     Independent of the Kac-Rice route, and equal to :func:`ground_state_energy` for pure p.
+
+    Parameters
+    ----------
+    p : int or mapping
+        Pure degree p >= 2, or a mixture ``{degree: c_p}`` (spherical model).
+
+    Examples
+    --------
+    >>> from pspin import theory
+    >>> round(theory.ground_state_energy_1rsb(3), 6)
+    -1.171675
     """
     model = as_mixture(p)
     nu0, nu1 = 0.5 * float(model.xi(1.0)), 0.5 * float(model.xi(1.0, 1))
