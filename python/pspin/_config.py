@@ -28,6 +28,13 @@ def show_config(file: IO[str] | None = None) -> dict[str, Any]:
         ``simd_levels`` (the levels this install holds that this CPU runs, lowest first;
         ``PSPIN_SIMD=<level>`` before the import forces a lower one), ``cpu_model`` and
         ``cpu_flags`` (the CPU's SIMD extensions).
+
+    Examples
+    --------
+    >>> import io, pspin
+    >>> info = pspin.show_config(file=io.StringIO())
+    >>> info["simd_level"] in info["simd_levels"]
+    True
     """
     info: dict[str, Any] = dict(_core.build_info())
     info["simd_levels"] = _dispatch.available_levels()
@@ -41,7 +48,14 @@ def show_config(file: IO[str] | None = None) -> dict[str, Any]:
 
 
 def get_num_threads() -> int:
-    """Number of OpenMP threads pspin's kernels use (``OMP_NUM_THREADS`` by default)."""
+    """Number of OpenMP threads pspin's kernels use (``OMP_NUM_THREADS`` by default).
+
+    Examples
+    --------
+    >>> import pspin
+    >>> pspin.get_num_threads() >= 1
+    True
+    """
     return int(_core.max_threads())
 
 
@@ -50,6 +64,20 @@ def set_num_threads(n: int) -> None:
 
     Results do not depend on it: work is split into tasks fixed by the problem size
     and summed in a fixed order.
+
+    Parameters
+    ----------
+    n : int
+        Number of threads, >= 1.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> before = pspin.get_num_threads()
+    >>> pspin.set_num_threads(1)
+    >>> pspin.get_num_threads()
+    1
+    >>> pspin.set_num_threads(before)
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"number of threads must be an int, got {type(n).__name__}")
@@ -60,7 +88,21 @@ def set_num_threads(n: int) -> None:
 
 @contextlib.contextmanager
 def threads(n: int) -> Iterator[None]:
-    """Context manager running the enclosed pspin calls with ``n`` threads."""
+    """Context manager running the enclosed pspin calls with ``n`` threads.
+
+    Parameters
+    ----------
+    n : int
+        Number of threads inside the ``with`` block, >= 1; the previous count is restored
+        on leaving it, also after an exception.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> with pspin.threads(1):
+    ...     pspin.get_num_threads()
+    1
+    """
     previous = get_num_threads()
     set_num_threads(n)
     try:

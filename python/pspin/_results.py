@@ -406,6 +406,15 @@ def load(path: str | os.PathLike[str]) -> Any:
         If there is no such file.
     ValueError
         Naming the file, if it is not HDF5, truncated, or not a pspin results file.
+
+    Examples
+    --------
+    >>> import os, tempfile, pspin
+    >>> m = pspin.minimize(pspin.SphericalPSpin(16, 3, seed=1), 4, seed=2)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = m.save(os.path.join(tmp, "minima.h5"))
+    ...     bool((pspin.load(path).energies == m.energies).all())
+    True
     """
     h5py = _h5py()
     path = Path(path)

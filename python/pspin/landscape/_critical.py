@@ -177,6 +177,13 @@ def critical_points(
     CriticalPoints
         With the index and tangent Hessian eigenvalues of each point; rows with
         ``converged`` false are not critical points. float64 whatever the model's dtype.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> cp = pspin.critical_points(pspin.SphericalPSpin(12, 3, seed=1), 8, index=0, seed=2)
+    >>> bool(cp.converged.all()), sorted(set(cp.index.tolist()))
+    (True, [0])
     """
     clock = RunClock()
     if not isinstance(model, SphericalPSpin):

@@ -195,6 +195,13 @@ def minimize_ising(
         ('greedy') or sweeps ('random', including the final sweep without flips).
         Energies are recomputed from scratch, not accumulated. The result is
         bit-identical for any thread count.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> m = pspin.landscape.minimize_ising(pspin.IsingPSpin(32, 2, seed=1), 4, seed=2)
+    >>> m.energies.shape, bool(m.converged.all())
+    ((4,), True)
     """
     clock = RunClock()
     max_iter = renamed(max_sweeps, max_iter, "max_sweeps", "max_iter", "minimize_ising")
@@ -279,6 +286,20 @@ def enumeration_cost(model: IsingPSpin, threads: int | None = None) -> tuple[int
     The time uses single-thread rates measured on the 2-core reference machine (~1e8
     configurations/s for p = 2; with degree 3 ~6e7/s at n = 24, falling as ~1/n),
     divided by ``threads`` (default: pspin's thread count).
+
+    Parameters
+    ----------
+    model : IsingPSpin
+        The model to be enumerated.
+    threads : int, optional
+        Threads the enumeration will use (default: pspin's thread count).
+
+    Examples
+    --------
+    >>> import pspin
+    >>> configurations, seconds = pspin.landscape.enumeration_cost(pspin.IsingPSpin(20, 2, seed=1))
+    >>> configurations  # s and -s are equivalent for p = 2: half of 2^20
+    524288
     """
     model = _check_model(model, "enumeration_cost")
     threads = _core.max_threads() if threads is None else _validate.positive_int(threads, "threads")
@@ -316,6 +337,13 @@ def enumerate_local_minima(
     -------
     LocalMinima
         ``states`` (count, n) int8, ``energies`` (count,), ``count``, ``n``.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> lm = pspin.enumerate_local_minima(pspin.IsingPSpin(10, 2, seed=1))
+    >>> lm.count, lm.states.shape
+    (12, (12, 10))
     """
     clock = RunClock()
     model = _check_model(model, "enumerate_local_minima")

@@ -67,6 +67,13 @@ def minimize_spherical(
         States, energies, Riemannian gradient norm per spin, converged flags (a start
         that hit ``max_iter`` or stalled is reported as not converged), iterations; all
         float64 (int64, bool) whatever the model's dtype (docs/conventions.md).
+
+    Examples
+    --------
+    >>> import pspin
+    >>> m = pspin.landscape.minimize_spherical(pspin.SphericalPSpin(16, 3, seed=1), 4, seed=2)
+    >>> m.energies.shape, m.states.shape
+    ((4,), (4, 16))
     """
     clock = RunClock()
     if not isinstance(model, SphericalPSpin):

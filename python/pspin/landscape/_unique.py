@@ -40,6 +40,13 @@ def unique_states(
     Returns
     -------
     ndarray (m, n), and the (m,) first-occurrence rows if ``return_index``.
+
+    Examples
+    --------
+    >>> import numpy as np, pspin
+    >>> s = np.array([[1.0, 1, 1, 1], [1, 1, -1, -1], [-1, -1, -1, -1]])
+    >>> pspin.unique_states(s).shape, pspin.unique_states(s, flip_symmetric=True).shape
+    ((3, 4), (2, 4))
     """
     arr, _ = _validate.batch(states, np.shape(states)[-1] if np.ndim(states) else 0, "states")
     if flip_symmetric is None:

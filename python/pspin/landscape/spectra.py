@@ -17,6 +17,27 @@ def smallest_hessian_eigenvalues(model: SphericalPSpin, s: Any, k: int = 1, *, t
     O(n) memory beyond the couplings: the way to probe marginality at large n. The
     radial direction is mapped to a large eigenvalue (it is outside the tangent
     space) so it never appears among the smallest.
+
+    Parameters
+    ----------
+    model : SphericalPSpin
+        The model.
+    s : array (n,)
+        A point of the sphere ``|s|^2 = n`` (a critical point, for the eigenvalues to be
+        those of the Riemannian Hessian there).
+    k : int
+        How many eigenvalues, ``1 <= k <= n - 2`` (more: use ``model.hessian_spectrum``).
+    tol : float
+        Relative accuracy passed to ``eigsh``.
+
+    Examples
+    --------
+    >>> import numpy as np, pspin
+    >>> model = pspin.SphericalPSpin(16, 3, seed=1)
+    >>> s = pspin.minimize(model, 1, seed=2, gtol=1e-10).states[0]
+    >>> lam = pspin.landscape.smallest_hessian_eigenvalues(model, s, k=2)
+    >>> bool(np.allclose(lam, model.hessian_spectrum(s)[:2]))  # the dense spectrum's lowest
+    True
     """
     from scipy.sparse.linalg import LinearOperator, eigsh
 

@@ -13,6 +13,19 @@ def geometric_temperatures(t_min: float, t_max: float, count: int) -> np.ndarray
     Geometric spacing gives roughly constant swap acceptance when the specific heat
     is constant (Predescu et al., J. Phys. Chem. B 109, 4189 (2005)); the default
     starting point before any tuning.
+
+    Parameters
+    ----------
+    t_min, t_max : float
+        Lowest and highest temperature, ``0 < t_min <= t_max``, finite.
+    count : int
+        Number of temperatures, >= 1.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> [round(float(t), 6) for t in pspin.sampling.geometric_temperatures(0.5, 2.0, 3)]
+    [0.5, 1.0, 2.0]
     """
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"count must be an int >= 1, got {count!r}")
@@ -31,6 +44,23 @@ def equalise_acceptance(temperatures: Any, acceptance: Any, *, damping: float = 
     same total (a constant-acceptance scheme in the spirit of Kone & Kofke,
     J. Chem. Phys. 122, 206101 (2005)). Used during burn-in only: changing the
     ladder while measuring would bias the averages.
+
+    Parameters
+    ----------
+    temperatures : array (R,)
+        The ladder, ascending.
+    acceptance : array (R - 1,)
+        Measured swap acceptance of each neighbouring pair, in [0, 1].
+    damping : float
+        Exponent of the feedback: 0 leaves the ladder unchanged, larger values move it
+        further per step.
+
+    Examples
+    --------
+    >>> import pspin
+    >>> t = pspin.sampling.equalise_acceptance([0.5, 1.0, 2.0], [0.2, 0.8])
+    >>> [round(float(x), 6) for x in t]  # the rarely swapping pair moves closer
+    [0.5, 0.793701, 2.0]
     """
     t = np.asarray(temperatures, dtype=np.float64)
     a = np.asarray(acceptance, dtype=np.float64)
