@@ -103,6 +103,12 @@ def autocorrelation_function(x: Any, *, axis: int = -1) -> np.ndarray:
     -------
     ndarray, shape (..., N)
         ``rho`` with time on the last axis; rows of a constant series are nan.
+
+    Examples
+    --------
+    >>> from pspin import analysis
+    >>> analysis.autocorrelation_function([1.0, -1.0, 1.0, -1.0]).tolist()
+    [1.0, -0.75, 0.5, -0.25]
     """
     y = series(x, "x", axis=axis, min_length=2)
     return _rho(y)
@@ -204,6 +210,14 @@ def effective_sample_size(x: Any, c: float = 5.0, *, axis: int = -1) -> Any:
         Shape of ``x`` without its time axis; nan for a constant series or a
         non-positive ``tau``. Not clipped to ``N``: anti-correlated series
         (``0 < tau_int < 1/2``) give more than ``N``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pspin import analysis
+    >>> x = np.random.default_rng(0).standard_normal(4096)  # uncorrelated: about N
+    >>> 3500 < float(analysis.effective_sample_size(x)) < 4700
+    True
     """
     r = integrated_autocorrelation_time(x, c, axis=axis)
     tau = np.asarray(r.tau, dtype=np.float64)

@@ -67,6 +67,15 @@ def log_binning(x: Any, *, min_bins: int = 16, axis: int = -1) -> LogBinningRepo
     Returns
     -------
     LogBinningReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pspin import analysis
+    >>> x = np.exp(-np.arange(4096) / 50.0) + np.random.default_rng(0).standard_normal(4096)
+    >>> report = analysis.log_binning(x)
+    >>> report.start[:4].tolist(), report.stop[:4].tolist()  # windows [2^k - 1, 2^(k+1) - 1)
+    ([0, 1, 3, 7], [1, 3, 7, 15])
     """
     y = series(x, "x", axis=axis, min_length=3)
     min_bins = positive_int(min_bins, "min_bins", minimum=2)
@@ -118,6 +127,14 @@ def is_equilibrated(report: LogBinningReport, n_last: int = 3, *, n_sigma: float
     bool or ndarray of bool
         One value per series (shape of the leading axes). False when there are fewer
         than ``n_last`` windows or an error is undefined.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pspin import analysis
+    >>> x = np.random.default_rng(0).standard_normal(4096)
+    >>> bool(analysis.is_equilibrated(analysis.log_binning(x)))
+    True
     """
     if not isinstance(report, LogBinningReport):
         raise TypeError(f"report must be a LogBinningReport, got {type(report).__name__}")

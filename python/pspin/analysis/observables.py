@@ -45,6 +45,14 @@ def binder_ratio(q: Any, *, n_blocks: int = 32, axis: int = -1) -> JackknifeResu
 
         q2, q4 = (q**2).mean(-1), (q**4).mean(-1)
         jackknife(lambda a, b: 0.5 * (3 - b / a**2), q2, q4, n_blocks=S)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pspin import analysis
+    >>> q = np.tile([0.5, -0.5], 512)  # |q| constant: the ordered limit, ratio 1
+    >>> round(float(analysis.binder_ratio(q).estimate), 6)
+    1.0
     """
     y = series(q, "q", axis=axis, min_length=2)
 
@@ -86,6 +94,14 @@ def specific_heat(
     Returns
     -------
     JackknifeResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pspin import analysis
+    >>> e = np.tile([-4.0, 4.0], 512)  # Var(H) = 16 at T = 1, n = 16: c = 1
+    >>> round(float(analysis.specific_heat(e, 1.0, 16).estimate), 6)
+    1.0
     """
     e = series(e_total_series, "e_total_series", axis=axis, min_length=2)
     n = positive_int(n, "n")

@@ -80,6 +80,13 @@ def round_trips(temperature_index_history: Any, n_temperatures: int | None = Non
     ------
     ValueError
         Wrong shape, empty, non-integer values, indices outside ``[0, R)``, ``R < 2``.
+
+    Examples
+    --------
+    >>> from pspin import analysis
+    >>> rt = analysis.round_trips([[0, 1], [1, 0], [0, 1], [1, 0], [0, 1]])
+    >>> rt.per_slot.tolist(), rt.total
+    ([2, 1], 3)
     """
     h = np.asarray(temperature_index_history)
     if h.ndim != 2 or h.shape[0] < 1 or h.shape[1] < 1:
@@ -143,6 +150,13 @@ def swap_acceptance(accepted: Any, attempted: Any) -> SwapAcceptance:
     -------
     SwapAcceptance
         ``rate`` and ``error``; both nan where ``attempted == 0``.
+
+    Examples
+    --------
+    >>> from pspin import analysis
+    >>> acc = analysis.swap_acceptance([30, 50], [100, 100])
+    >>> [round(float(r), 6) for r in acc.rate]
+    [0.3, 0.5]
     """
     acc, att = np.asarray(accepted), np.asarray(attempted)
     for name, a in (("accepted", acc), ("attempted", att)):

@@ -33,6 +33,13 @@ def chao1(hits: Any) -> tuple[float, float]:
     Returns
     -------
     (estimate, error)
+
+    Examples
+    --------
+    >>> from pspin import entropy
+    >>> estimate, error = entropy.chao1([1, 1, 2, 3, 5])  # 5 states seen, 2 of them once
+    >>> round(estimate, 4)
+    6.8333
     """
     h = np.asarray(hits, dtype=np.int64)
     if h.ndim != 1 or np.any(h < 1):

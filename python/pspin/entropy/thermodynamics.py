@@ -49,6 +49,12 @@ def sphere_entropy(n: int) -> float:
     ----------
     n : int
         Number of spins, >= 1 (n = 1: the two points +-1, entropy ln 2).
+
+    Examples
+    --------
+    >>> from pspin import entropy
+    >>> round(entropy.sphere_entropy(1), 6)  # ln 2
+    0.693147
     """
     n = _validate.positive_int(n, "n")
     return (math.log(2.0) + 0.5 * n * math.log(math.pi) - math.lgamma(0.5 * n) + 0.5 * (n - 1) * math.log(n)) / n
@@ -74,6 +80,12 @@ def harmonic_entropy(hessian_eigenvalues: Any, T: Any) -> np.ndarray:
     -------
     ndarray
         ``s_vib`` with the broadcast shape.
+
+    Examples
+    --------
+    >>> from pspin import entropy
+    >>> round(float(entropy.harmonic_entropy([1.0, 2.0, 4.0], 0.1)), 6)
+    -0.059196
     """
     lam = _validate.real_array(hessian_eigenvalues, "hessian_eigenvalues").astype(np.float64)
     if lam.ndim < 1 or lam.shape[-1] < 1:
@@ -106,11 +118,27 @@ def high_temperature_moments(
     'isotropic' (repeated indices): Monte Carlo over ``samples`` uniform states; its
     disorder average is exactly ``v = xi(1)/2``.
 
+    Parameters
+    ----------
+    model : IsingPSpin or SphericalPSpin
+        The model (one disorder sample).
+    samples : int
+        Uniform states of the Monte Carlo estimate (spherical 'isotropic' models only).
+    seed : int, SeedSequence or None
+        Seed of those states.
+
     Returns
     -------
     (m, v, v_error)
         ``v_error`` is 0 for the exact cases, the standard error of the estimate otherwise
         (the error of m is not returned: it cancels in the entropy).
+
+    Examples
+    --------
+    >>> import pspin
+    >>> m, v, v_error = pspin.entropy.high_temperature_moments(pspin.IsingPSpin(16, 2, seed=1))
+    >>> m, v_error  # exact for Ising models
+    (0.0, 0.0)
     """
     n = model.n
     if isinstance(model, IsingPSpin) or (isinstance(model, SphericalPSpin) and model.ensemble == "distinct"):
