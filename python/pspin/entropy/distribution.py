@@ -186,6 +186,13 @@ def minima_distribution(
     Returns
     -------
     MinimaDistribution
+
+    Examples
+    --------
+    >>> import pspin
+    >>> d = pspin.entropy.minima_distribution(pspin.SphericalPSpin(12, 3, seed=1), 20, routes=("lbfgs",), seed=2)
+    >>> list(d.routes), d.routes["lbfgs"].shape
+    (['lbfgs'], (20,))
     """
     if not isinstance(model, (SphericalPSpin, IsingPSpin)):
         raise TypeError(f"minima_distribution needs a SphericalPSpin or IsingPSpin, got {type(model).__name__}")

@@ -258,6 +258,15 @@ def thermodynamic_integration(
     Returns
     -------
     ThermodynamicIntegration
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pspin import entropy, theory
+    >>> T = np.linspace(1.0, 3.0, 9)
+    >>> ti = entropy.thermodynamic_integration(T, -0.5 / T, variance=0.5, s_infinity=theory.SPHERE_ENTROPY)
+    >>> bool(np.allclose(ti.entropy, theory.paramagnetic_entropy(T, 3)))  # the p = 3 paramagnet
+    True
     """
     t = _validate.real_array(temperatures, "temperatures").astype(np.float64).ravel()
     u = _validate.real_array(energies_per_spin, "energies_per_spin").astype(np.float64).ravel()
