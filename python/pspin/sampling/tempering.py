@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from .. import _core, _seed, _validate
-from .._results import RunClock
 from .._memory import require_memory
+from .._results import RunClock
 from ..landscape._progress import progress_bar
 from ..models import IsingPSpin, PSpinModel, SphericalPSpin
 from . import checkpoint as ckpt
