@@ -256,12 +256,38 @@ def test_missing_or_foreign_series_file_is_refused(tmp_path):
         _pt().run(900, checkpoint=a, **_KW)
 
 
+def _strip_checksums(f) -> None:
+    """Make a current state file look like one of format 1 or 2: no checksums, no lists."""
+    for key in ("attrs_sha256", "datasets", "series"):
+        if key in f.attrs:
+            del f.attrs[key]
+    def strip(name, obj) -> None:
+        for key in ("sha256", "attrs_sha256"):
+            if key in obj.attrs:
+                del obj.attrs[key]
+
+    f.visititems(strip)
+
+
+def test_format_2_checkpoint_still_resumes(tmp_path):
+    """Format 2 had no checksums: it resumes (with the validation of its state) and is saved as format 3."""
+    path = tmp_path / "run.h5"
+    _pt().run(900, checkpoint=path, **_KW)
+    with h5py.File(path, "a") as f:
+        _strip_checksums(f)
+        f.attrs["format_version"] = 2
+    _same(_pt().run(1500, checkpoint=path, **_KW), _pt().run(1500, **_KW))
+    with h5py.File(path, "r") as f:
+        assert int(f.attrs["format_version"]) == ckpt.FORMAT_VERSION == 3 and "attrs_sha256" in f.attrs
+
+
 def test_format_1_checkpoint_still_resumes(tmp_path):
-    """Format 1 kept the series inside the HDF5 file; it resumes and is saved as format 2."""
+    """Format 1 kept the series inside the HDF5 file; it resumes and is saved as format 3."""
     path = tmp_path / "run.h5"
     first = _pt()
     res = first.run(900, checkpoint=path, **_KW)
     with h5py.File(path, "a") as f:
+        _strip_checksums(f)
         f.attrs["format_version"] = 1
         del f["series"]
         f["energies"] = np.moveaxis(res.energies, -1, 0)

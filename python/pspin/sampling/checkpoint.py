@@ -43,8 +43,37 @@ truncates each series there before appending, so a torn tail is dropped. The tok
 stored in both the state and the series header, ties them together: a series file left
 by another run is refused instead of being read.
 
-Format 1 (everything rewritten in the HDF5 file on every save) is still read; the next
-save writes format 2.
+Integrity (format 3)
+--------------------
+Every save records checksums that a resume verifies before anything is restored:
+
+- each dataset of the state file carries the attribute ``sha256``: SHA-256 of its dtype,
+  shape and bytes;
+- the root attributes (identity, parameters, ``sweeps_done``, the list of datasets) carry
+  ``attrs_sha256``, a SHA-256 of all the others (their names, types and values), and each
+  ``series/<name>`` group the same over its own attributes;
+- each series group records ``sha256``, the SHA-256 of the bytes of its first ``count``
+  records: one digest per save of the prefix that save covers (kept as a running hash,
+  so a save still costs O(new records); a resume reads and hashes the prefix anyway).
+
+Records beyond ``count`` (a torn or extended tail) are outside the digest and are dropped
+by the next save, so they are harmless. The sampler then validates what the state means
+(:meth:`pspin.sampling.ParallelTempering.run`): spins, norms, caches recomputed from the
+states, ladder, counters and the sweep count against the series. Any failure raises
+:class:`CheckpointDamaged` (a ``ValueError``) naming the file and what is wrong; nothing
+is restored and nothing is written.
+
+The previous good state is kept: each save first hard-links the current state file to
+``run.h5.prev`` (atomically replacing the older one), then renames the new state over
+``run.h5``. When ``run.h5`` is damaged the error says whether ``run.h5.prev`` passes its
+checksums and how many sweeps it holds; resuming from it is an explicit step (move it
+over ``run.h5``), never a silent fallback. It shares the series files, of which it covers
+a prefix.
+
+Formats 1 (everything rewritten in the HDF5 file on every save) and 2 (no checksums) are
+still read, with the sampler's validation of the state but without checksums; the next
+save writes format 3. A file that claims format 1 or 2 but carries checksums (a format
+edited down) is refused.
 
 Signals
 -------
@@ -63,6 +92,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import threading
 from collections.abc import Mapping
@@ -72,9 +102,12 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 2
-#: Formats this module reads (format 1 kept the series inside the HDF5 file).
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+#: Formats this module reads (format 1 kept the series inside the HDF5 file; format 2
+#: had no checksums).
+READABLE_FORMATS = (1, 2, 3)
+#: The first format with checksums.
+CHECKSUM_FORMAT = 3
 
 _MAGIC = b"PSPINSER"
 _ALIGN = 64
@@ -100,6 +133,72 @@ def couplings_fingerprint(model: Any) -> str:
         digest.update(str(degree).encode())
         digest.update(np.ascontiguousarray(model.packed_couplings(degree)).data)
     return digest.hexdigest()
+
+
+class CheckpointDamaged(ValueError):
+    """A checkpoint failed its checksums or the validation of its state.
+
+    The message names the file and what is wrong, and says whether the previous save
+    (``<checkpoint>.prev``) is intact. Nothing was restored or written.
+    """
+
+
+def array_digest(value: Any) -> str:
+    """SHA-256 of an array's dtype, shape and bytes (C order)."""
+    a = np.asarray(value)
+    digest = hashlib.sha256()
+    digest.update(a.dtype.str.encode())
+    digest.update(repr(a.shape).encode())
+    if a.dtype.kind == "O":
+        digest.update(repr(a.tolist()).encode())
+    else:
+        digest.update(np.ascontiguousarray(a).reshape(-1).view(np.uint8).data)
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _attribute_digest(value: Any) -> str:
+    """SHA-256 of one attribute's type and value, as h5py reads it back."""
+    value = _plain(value)
+    if isinstance(value, np.ndarray):
+        return array_digest(value)
+    if isinstance(value, bytes):
+        return hashlib.sha256(b"bytes:" + value).hexdigest()
+    return hashlib.sha256(f"{type(value).__name__}:{value!r}".encode()).hexdigest()
+
+
+_ATTRS_DIGEST = "attrs_sha256"
+
+
+def _attribute_digests(attrs: Mapping[str, Any]) -> str:
+    """JSON of {name: SHA-256} over every attribute but the digests themselves."""
+    return json.dumps({k: _attribute_digest(v) for k, v in sorted(attrs.items()) if k != _ATTRS_DIGEST})
+
+
+def _check_attribute_digests(attrs: Mapping[str, Any], where: str) -> str | None:
+    """What is wrong with the attributes of ``where`` (None: they match their digests)."""
+    if _ATTRS_DIGEST not in attrs:
+        return f"{where} lacks the checksums of its attributes ({_ATTRS_DIGEST})"
+    try:
+        stored = json.loads(str(_plain(attrs[_ATTRS_DIGEST])))
+        if not isinstance(stored, dict):
+            raise ValueError("not a mapping")
+    except ValueError as exc:
+        return f"the checksums of the attributes of {where} are unreadable ({exc})"
+    actual = {k: v for k, v in attrs.items() if k != _ATTRS_DIGEST}
+    missing = sorted(set(stored) - set(actual))
+    if missing:
+        return f"{where} lacks the attribute(s) {missing}"
+    extra = sorted(set(actual) - set(stored))
+    if extra:
+        return f"{where} has attribute(s) {extra} that no save wrote"
+    edited = sorted(k for k in stored if stored[k] != _attribute_digest(actual[k]))
+    if edited:
+        return f"attribute(s) {edited} of {where} fail their SHA-256 checksum (edited or damaged)"
+    return None
 
 
 def check_writable(path: Path) -> None:
@@ -159,29 +258,48 @@ def _read_header(path: Path) -> tuple[np.dtype, str, int]:
     return _decode_dtype(meta["dtype"]), str(meta["token"]), size
 
 
-class _Series:
-    """One append-only series file and the number of its records the state on disk covers."""
+def _record_bytes(records: np.ndarray) -> memoryview:
+    return np.ascontiguousarray(records).reshape(-1).view(np.uint8).data
 
-    def __init__(self, path: Path, dtype: np.dtype, token: str, offset: int, committed: int) -> None:
+
+class _Series:
+    """One append-only series file and the number of its records the state on disk covers.
+
+    ``hasher`` is the running SHA-256 of the committed records (None until they are read
+    or written by this object); ``pending`` that of the records a save is committing.
+    """
+
+    def __init__(self, path: Path, dtype: np.dtype, token: str, offset: int, committed: int,
+                 digest: str | None = None) -> None:
         self.path, self.dtype, self.token, self.offset = path, dtype, token, offset
         self.committed = committed
+        self.digest = digest  # the state file's SHA-256 of the committed records (format 3)
+        self.hasher: Any = None
+        self.pending: Any = None
 
     @classmethod
     def create(cls, path: Path, dtype: np.dtype) -> _Series:
         token = secrets.token_hex(16)
-        return cls(path, dtype, token, _write_header(path, dtype, token), 0)
+        series = cls(path, dtype, token, _write_header(path, dtype, token), 0)
+        series.hasher = hashlib.sha256()
+        return series
 
     def append(self, records: np.ndarray) -> int:
         """Write ``records`` after the committed ones (dropping any torn tail), fsync;
-        returns the new record count, which the caller commits once the state names it."""
+        returns the new record count, which the caller commits once the state names it.
+        ``pending`` is then the SHA-256 of the records up to that count."""
         if records.dtype != self.dtype:
             raise ValueError(f"series {self.path}: records of dtype {records.dtype}, file holds {self.dtype}")
+        if self.hasher is None:
+            self.hasher = hashlib.sha256(_record_bytes(self.read()))
         with open(self.path, "r+b") as f:
             f.seek(self.offset + self.committed * self.dtype.itemsize)
             f.truncate()
             f.write(np.ascontiguousarray(records).tobytes())
             f.flush()
             os.fsync(f.fileno())
+        self.pending = self.hasher.copy()
+        self.pending.update(_record_bytes(records))
         return self.committed + records.shape[0]
 
     def read(self) -> np.ndarray:
@@ -198,77 +316,187 @@ class _Series:
             return np.fromfile(f, dtype=self.dtype, count=self.committed)
 
 
+_SERIES_KEYS = ("count", "token", "dtype", "offset", "file")
+_PREVIOUS = ".prev"
+
+
 # ---------------------------------------------------------------------- checkpoint
 class Checkpoint:
-    """The state file ``path`` and its series files ``path.<name>``.
+    """The state file ``path``, its series files ``path.<name>`` and the previous state
+    ``path.prev``.
 
     Parameters
     ----------
     path : Path
         The state file (HDF5). Nothing is read or written until :meth:`load_state`,
         :meth:`load_series` or :meth:`save`.
+    series_of : Path, optional
+        The state file whose series files this one uses (for ``run.h5.prev``: those of
+        ``run.h5``); default ``path``.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, series_of: Path | None = None) -> None:
         self.path = Path(path)
+        self._series_of = Path(series_of) if series_of is not None else self.path
         self._series: dict[str, _Series] = {}
 
     def series_path(self, name: str) -> Path:
         """Where the series ``name`` lives: beside the state file, ``<state>.<name>``."""
-        return self.path.with_name(f"{self.path.name}.{name}")
+        return self._series_of.with_name(f"{self._series_of.name}.{name}")
+
+    @property
+    def previous_path(self) -> Path:
+        """The state of the save before the latest one (``<state>.prev``), kept by :meth:`save`."""
+        return self.path.with_name(self.path.name + _PREVIOUS)
+
+    def files(self) -> list[Path]:
+        """Every file of this checkpoint that exists: state, previous state, series."""
+        names = [self.path, self.previous_path] + [self.series_path(n) for n in ("samples", "snapshots")]
+        return [p for p in names if p.exists()]
 
     def committed(self, name: str) -> int:
         """Records of series ``name`` that the state on disk covers (0 if none yet)."""
         series = self._series.get(name)
         return 0 if series is None else series.committed
 
+    def damaged(self, problem: str) -> CheckpointDamaged:
+        """The error for a damaged checkpoint: names the file, the fault and the previous save."""
+        message = f"checkpoint {self.path} is damaged: {problem}"
+        previous = self.previous_path
+        if self._series_of == self.path and previous.exists():
+            try:
+                attrs, _ = Checkpoint(previous, series_of=self.path).load_state()
+            except ValueError:
+                message += f". The previous save {previous} is damaged too"
+            else:
+                message += (
+                    f". The previous save {previous} passes its checksums ({attrs.get('sweeps_done')} sweeps): "
+                    f"to resume from it, move it over the damaged file (mv {previous} {self.path})"
+                )
+        return CheckpointDamaged(message)
+
     def load_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Attributes and arrays of the state file (format 1: with its series arrays).
+        """Attributes and arrays of the state file (format 1: with its series arrays),
+        after checking the checksums (format 3).
 
         Reads nothing else, so a checkpoint of another run can be refused before its
-        series are touched.
+        series are touched. Raises :class:`CheckpointDamaged` naming the file and the
+        fault if it is unreadable, truncated or fails a checksum.
         """
         h5py = _h5py()
-        with h5py.File(self.path, "r") as f:
-            version = int(f.attrs.get("format_version", -1))
-            if version not in READABLE_FORMATS:
-                raise ValueError(f"{self.path} is not a pspin checkpoint of format {READABLE_FORMATS}")
-            attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
-            arrays: dict[str, np.ndarray] = {}
-            series: dict[str, dict[str, Any]] = {}
+        arrays: dict[str, np.ndarray] = {}
+        dataset_attrs: dict[str, dict[str, Any]] = {}
+        groups: dict[str, dict[str, Any]] = {}
+        try:
+            with h5py.File(self.path, "r") as f:
+                raw_attrs = {k: f.attrs[k] for k in f.attrs}
 
-            def visit(name: str, obj: Any) -> None:
-                if isinstance(obj, h5py.Dataset):
-                    arrays[name] = obj[()]
-                elif name.startswith("series/"):
-                    series[name.split("/", 1)[1]] = dict(obj.attrs)
+                def visit(name: str, obj: Any) -> None:
+                    if isinstance(obj, h5py.Dataset):
+                        arrays[name] = obj[()]
+                        dataset_attrs[name] = {k: obj.attrs[k] for k in obj.attrs}
+                    else:
+                        groups[name] = {k: obj.attrs[k] for k in obj.attrs}
 
-            f.visititems(visit)
+                f.visititems(visit)
+        except Exception as exc:  # h5py raises OSError, RuntimeError, KeyError, ... on damage
+            raise self.damaged(f"it is not a readable HDF5 file (truncated or damaged: {type(exc).__name__}: {exc})") from exc
+        attrs = {k: _plain(v) for k, v in raw_attrs.items()}
+        try:
+            version = int(attrs.get("format_version", -1))
+        except (TypeError, ValueError) as exc:
+            raise self.damaged(f"its format_version {attrs.get('format_version')!r} is unreadable") from exc
+        if version not in READABLE_FORMATS:
+            raise ValueError(f"{self.path} is not a pspin checkpoint of format {READABLE_FORMATS}")
+        series_groups = {k.split("/", 1)[1]: v for k, v in groups.items() if k.startswith("series/")}
+        if version >= CHECKSUM_FORMAT:
+            self._verify(raw_attrs, arrays, dataset_attrs, series_groups)
+        elif _ATTRS_DIGEST in attrs or any("sha256" in a for a in dataset_attrs.values()):
+            raise self.damaged(f"it says format {version} but carries the checksums of format {CHECKSUM_FORMAT}")
         self._series = {}
-        for name, meta in series.items():
-            dtype = _decode_dtype(str(meta["dtype"]))
-            self._series[name] = _Series(
-                self.series_path(name), dtype, str(meta["token"]), int(meta["offset"]), int(meta["count"])
-            )
+        for name, meta in series_groups.items():
+            missing = [k for k in _SERIES_KEYS if k not in meta]
+            if missing:
+                raise self.damaged(f"the series group {name!r} lacks {missing}")
+            try:
+                dtype = _decode_dtype(str(_plain(meta["dtype"])))
+                series = _Series(
+                    self.series_path(name), dtype, str(_plain(meta["token"])), int(meta["offset"]), int(meta["count"]),
+                    str(_plain(meta["sha256"])) if "sha256" in meta else None,
+                )
+            except (TypeError, ValueError, SyntaxError) as exc:
+                raise self.damaged(f"the series group {name!r} is unreadable ({exc})") from exc
+            if series.committed < 0 or series.offset < len(_MAGIC) + 4:
+                raise self.damaged(f"the series group {name!r} names {series.committed} records at offset {series.offset}")
+            self._series[name] = series
+        attrs["format_version"] = version
         return attrs, arrays
 
+    def _verify(self, raw_attrs: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                dataset_attrs: Mapping[str, Mapping[str, Any]], series_groups: Mapping[str, Mapping[str, Any]]) -> None:
+        """The checksums of format 3: attributes, each dataset, each series group."""
+        problem = _check_attribute_digests(raw_attrs, "the root")
+        if problem:
+            raise self.damaged(problem)
+        try:
+            listed = set(json.loads(str(_plain(raw_attrs["datasets"]))))
+            listed_series = set(json.loads(str(_plain(raw_attrs["series"]))))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise self.damaged(f"its list of datasets is unreadable ({exc})") from exc
+        missing = sorted(listed - set(arrays))
+        if missing:
+            raise self.damaged(f"it lacks the dataset(s) {missing}")
+        extra = sorted(set(arrays) - listed)
+        if extra:
+            raise self.damaged(f"it has dataset(s) {extra} that no save wrote")
+        for name in sorted(arrays):
+            stored = dataset_attrs[name].get("sha256")
+            if stored is None:
+                raise self.damaged(f"dataset {name!r} lacks its checksum")
+            if str(_plain(stored)) != array_digest(arrays[name]):
+                raise self.damaged(f"dataset {name!r} fails its SHA-256 checksum (its values were changed)")
+        if set(series_groups) != listed_series:
+            raise self.damaged(f"it has the series groups {sorted(series_groups)}, its list says {sorted(listed_series)}")
+        for name, meta in series_groups.items():
+            problem = _check_attribute_digests(meta, f"the series group {name!r}")
+            if problem:
+                raise self.damaged(problem)
+            if "sha256" not in meta:
+                raise self.damaged(f"the series group {name!r} lacks the checksum of its records")
+
     def load_series(self) -> dict[str, np.ndarray]:
-        """The committed records of every series the state names (after :meth:`load_state`)."""
+        """The committed records of every series the state names (after :meth:`load_state`),
+        checked against their SHA-256 (format 3)."""
         out: dict[str, np.ndarray] = {}
         for name, series in self._series.items():
             if not series.path.exists():
-                raise ValueError(
-                    f"checkpoint {self.path} names the series file {series.path.name}, which is missing "
+                raise self.damaged(
+                    f"it names the series file {series.path.name}, which is missing "
                     "(a checkpoint is the .h5 file together with its series files)"
                 )
-            dtype, token, offset = _read_header(series.path)
+            try:
+                dtype, token, offset = _read_header(series.path)
+            except (ValueError, OSError, KeyError, SyntaxError, TypeError) as exc:
+                raise self.damaged(f"the header of the series file {series.path.name} is unreadable ({exc})") from exc
             if token != series.token or dtype != series.dtype or offset != series.offset:
-                raise ValueError(f"series file {series.path} belongs to another checkpoint than {self.path}")
-            out[name] = series.read()
+                raise self.damaged(f"series file {series.path} belongs to another checkpoint than {self.path}")
+            try:
+                records = series.read()
+            except ValueError as exc:
+                raise self.damaged(str(exc)) from exc
+            hasher = hashlib.sha256(_record_bytes(records))
+            if series.digest is not None and hasher.hexdigest() != series.digest:
+                raise self.damaged(
+                    f"the series file {series.path.name} fails its SHA-256 checksum: its first {series.committed} "
+                    "records were changed (or it is the series of another save)"
+                )
+            series.hasher = hasher
+            out[name] = records
         return out
 
     def save(self, attrs: Mapping[str, Any], arrays: Mapping[str, np.ndarray], new_records: Mapping[str, np.ndarray]) -> None:
-        """Append ``new_records`` to the series, then replace the state atomically.
+        """Append ``new_records`` to the series, then replace the state atomically,
+        keeping the state it replaces as ``<state>.prev``.
 
         ``new_records[name]`` are the records after :meth:`committed` ``(name)``. A series
         without a file yet (or whose file this object has not committed to) starts a new
@@ -288,8 +516,12 @@ class Checkpoint:
             f.attrs["format_version"] = FORMAT_VERSION
             for key, value in attrs.items():
                 f.attrs[key] = value
+            f.attrs["datasets"] = json.dumps(sorted(arrays))
+            f.attrs["series"] = json.dumps(sorted(self._series))
             for key, value in arrays.items():
                 f.create_dataset(key, data=value)
+                # The digest of what h5py reads back, so that a load compares like with like.
+                f[key].attrs["sha256"] = array_digest(f[key][()])
             for name, series in self._series.items():
                 group = f.create_group(f"series/{name}")
                 group.attrs["count"] = counts.get(name, series.committed)
@@ -297,13 +529,36 @@ class Checkpoint:
                 group.attrs["dtype"] = _encode_dtype(series.dtype)
                 group.attrs["offset"] = series.offset
                 group.attrs["file"] = series.path.name
+                hasher = series.pending if name in counts else series.hasher
+                if hasher is None:  # a series read by load_state only: hash its committed records
+                    hasher = series.hasher = hashlib.sha256(_record_bytes(series.read()))
+                group.attrs["sha256"] = hasher.hexdigest()
+                group.attrs[_ATTRS_DIGEST] = _attribute_digests({k: group.attrs[k] for k in group.attrs})
+            f.attrs[_ATTRS_DIGEST] = _attribute_digests({k: f.attrs[k] for k in f.attrs})
             f.flush()
         with open(tmp, "rb+") as raw:
             os.fsync(raw.fileno())
+        self._keep_previous()
         os.replace(tmp, self.path)
         _fsync_directory(self.path.parent)
         for name, count in counts.items():
-            self._series[name].committed = count
+            series = self._series[name]
+            series.committed, series.hasher, series.pending = count, series.pending, None
+
+    def _keep_previous(self) -> None:
+        """The current state becomes ``<state>.prev`` (a hard link, or a copy where links
+        fail), atomically; with no current state, a stale ``.prev`` of another run goes."""
+        previous = self.previous_path
+        if not self.path.exists():
+            previous.unlink(missing_ok=True)
+            return
+        staged = previous.with_name(previous.name + ".tmp")
+        staged.unlink(missing_ok=True)
+        try:
+            os.link(self.path, staged)
+        except OSError:  # pragma: no cover - file systems without hard links
+            shutil.copy2(self.path, staged)
+        os.replace(staged, previous)
 
 
 # ---------------------------------------------------------------------- signals

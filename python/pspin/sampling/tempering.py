@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,75 @@ def _temperatures(temperatures: Any) -> np.ndarray:
     return t
 
 
-def _require_ising_tables(model: IsingPSpin, slots: int) -> None:
-    """The Ising sampler's coupling tables and per-configuration fields must fit in memory.
+_MiB = 1 << 20
+_HUGE_PAGE = 2 * _MiB  # the core rounds each coupling table up to whole 2 MiB pages
+# The widest SIMD vector of doubles any build uses (AVX-512): the padding of the degree-3
+# triangles is largest with it.
+_MAX_DOUBLE_LANES = 8
+# One engine.run() call writes energies, overlaps and (K > 1) a double copy of every
+# sampled configuration; chunks are capped so that these buffers stay below this.
+_CHUNK_BUFFER_BYTES = 64 * _MiB
 
-    Degree 2: W (n^2 values); degree 3: one upper triangle per spin (~n^3 / 2); degree
-    p >= 4: the couplings of each spin over the (p-1)-subsets of the others (n C(n, p-1)).
+
+def _pages(nbytes: int) -> int:
+    return -(-nbytes // _HUGE_PAGE) * _HUGE_PAGE if nbytes else 0
+
+
+def engine_memory(n: int, degrees: Any, dtype: Any, temperatures: int, replicas: int, *, ising: bool,
+                  threads: int = 1) -> dict[str, int]:
+    """Bytes a tempering engine allocates, table by table (the counts of the C++ core).
+
+    Ising (``ising_sampler.hpp``, ``ising_dense.hpp``, ``ising_high_degree.hpp``):
+    degree 2 the matrix W (n rows padded to an odd number of cache lines), degree 3 one
+    padded upper triangle per spin (about n^2 (n - 1) / 2 values) and its n^2 row-start
+    index while it is built, degree p >= 4 the couplings of each spin over the
+    (p-1)-subsets of the others (n C(n, p-1)); single precision with degree 3 adds a
+    widened slice and states per thread. Per configuration ("slot"): the state, the
+    float64 field cache and energy, and the initial state drawn in Python. Spherical HMC
+    (``sphere_sampler.hpp``): states, fields, position, momentum and trial fields in
+    float64 and an output copy per slot. Both: the per-chunk output buffers (capped at
+    ``_CHUNK_BUFFER_BYTES``).
     """
-    n, size = model.n, model.dtype.itemsize
-    entries = 0
-    for p in model.degrees:
-        entries += n * n if p == 2 else n * (n * (n - 1) // 2 + 8 * n) if p == 3 else n * math.comb(n, p - 1)
+    size = np.dtype(dtype).itemsize
+    slots = temperatures * replicas
+    out: dict[str, int] = {}
+    if ising:
+        line = 64 // size
+        if 2 in degrees:
+            stride = (-(-n // line) | 1) * line
+            out["degree-2 coupling matrix"] = _pages(n * stride * size)
+        if 3 in degrees:
+            lanes = _MAX_DOUBLE_LANES
+            used = n * (n - 1) // 2 + n * lanes  # rows start at most `lanes` columns early
+            slice_size = -(-used // lanes) * lanes
+            out["degree-3 coupling triangles"] = _pages(slice_size * n * size)
+            out["degree-3 row index (while built)"] = n * n * 8
+            if size != 8:
+                out["widened slices and states (per thread)"] = threads * (slice_size + slots * n) * 8
+        for p in degrees:
+            if p >= 4:
+                out[f"degree-{p} coupling tables"] = _pages(n * math.comb(n, p - 1) * size)
+        out["states, field caches and energies"] = slots * (n * (size + 8) + 8)
+    else:
+        out["states, fields and trajectory scratch"] = slots * n * (5 * 8 + size) + slots * 8 * 4
+    out["initial states"] = slots * n * size
+    out["chunk output buffers"] = min(_CHUNK_BUFFER_BYTES, slots * (n + 1) * 8 + slots * replicas * 8)
+    return out
+
+
+def _require_engine_memory(model: PSpinModel, temperatures: int, replicas: int) -> None:
+    """The engine's tables and per-configuration arrays must fit (with the safety margin)."""
+    from .._config import get_num_threads
+
+    ising = isinstance(model, IsingPSpin)
+    tables = engine_memory(model.n, tuple(model.degrees), model.dtype, temperatures, replicas, ising=ising,
+                           threads=get_num_threads())
+    largest = max(tables, key=lambda k: tables[k])
     require_memory(
-        entries * size + slots * n * (size + 8),
-        f"the Ising sampler's coupling tables and fields (n = {n}, degrees {list(model.degrees)}, "
-        f"{slots} configurations, {model.dtype})",
+        sum(tables.values()),
+        f"the {'Ising' if ising else 'spherical'} tempering engine (n = {model.n}, degrees {list(model.degrees)}, "
+        f"{temperatures} temperatures x {replicas} replicas, {model.dtype}; largest: {largest}, "
+        f"{tables[largest]:,} bytes)",
     )
 
 
@@ -119,9 +175,10 @@ class ParallelTempering:
         self.move_options = dict(move_options)
         if ising and move_options:
             raise TypeError(f"Ising updates take no options, got {sorted(move_options)}")
-        if isinstance(model, IsingPSpin):
-            _require_ising_tables(model, self.requested_temperatures.size * self.replicas)
+        _require_engine_memory(model, self.requested_temperatures.size, self.replicas)
         self._engine = self._make_engine()
+        # run() mutates the engine: two threads at once would interleave their sweeps.
+        self._running = threading.Lock()
         self._fingerprint: str | None = None
         self._energies: list[np.ndarray] = []
         self._overlaps: list[np.ndarray] = []
@@ -231,6 +288,19 @@ class ParallelTempering:
         nor during a save, so the sampler and its checkpoint stay consistent. The
         previous handlers are restored after; signals that were ignored stay ignored.
         """
+        if not self._running.acquire(blocking=False):
+            raise RuntimeError(
+                "ParallelTempering.run is already running in another thread on this engine; one engine runs one "
+                "run() at a time (wait for it, or build one engine per thread)"
+            )
+        try:
+            return self._run(sweeps, burn_in, sample_every, snapshot_every, checkpoint, checkpoint_every, progress)
+        finally:
+            self._running.release()
+
+    def _run(self, sweeps: int, burn_in: int, sample_every: int, snapshot_every: int,
+             checkpoint: str | Path | None, checkpoint_every: float, progress: bool) -> PTResult:
+        """:meth:`run`, with the engine held by this thread."""
         sweeps = _validate.positive_int(sweeps, "sweeps")
         burn_in = _validate.positive_int(burn_in, "burn_in", minimum=0)
         sample_every = _validate.positive_int(sample_every, "sample_every")
@@ -245,10 +315,7 @@ class ParallelTempering:
             raise ValueError(
                 f"this simulation was run with {self._run_params}; burn_in, sample_every and snapshot_every cannot change"
             )
-        if snapshot_every:
-            R, K = self.requested_temperatures.size, self.replicas
-            future = max(0, sweeps // snapshot_every - max(burn_in, self.sweeps_done) // snapshot_every)
-            require_memory(future * R * K * self.model.n * self._snapshot_dtype().itemsize, "the snapshots of this run")
+        self._require_series_memory(sweeps, burn_in, sample_every, snapshot_every)
         store = None
         if checkpoint is not None:
             ckpt.require_h5py()
@@ -278,6 +345,7 @@ class ParallelTempering:
         """The sweep loop of :meth:`run`: chunks of ~0.2 s, saves every ``interval`` seconds."""
         last_save = time.monotonic()
         chunk = 1
+        cap = self._chunk_cap(sample_every)
         try:
             with progress_bar(progress, total=sweeps, initial=self.sweeps_done, desc="tempering") as bar:
                 while self.sweeps_done < sweeps:
@@ -286,7 +354,7 @@ class ParallelTempering:
                     stop = sweeps if done >= burn_in else self._next_tune_point(done, burn_in)
                     if snapshot_every:
                         stop = min(stop, self._next_snapshot_point(done, burn_in, snapshot_every))
-                    todo = min(chunk, stop - done)
+                    todo = min(chunk, stop - done, cap)
                     start = time.perf_counter()
                     energies, overlaps = self._engine.run(todo, sample_every)
                     elapsed = time.perf_counter() - start
@@ -311,6 +379,27 @@ class ParallelTempering:
         # A signal during the last chunk or the final save: the run is complete and saved,
         # but the process was asked to stop.
         guard.check()
+
+    def _require_series_memory(self, sweeps: int, burn_in: int, sample_every: int, snapshot_every: int) -> None:
+        """The measurements and snapshots this call adds must fit: each is held three times
+        at the end (the kept chunks, their concatenation, the result's time-last copy)."""
+        R, K, n = self.requested_temperatures.size, self.replicas, self.model.n
+        start = max(burn_in, self.sweeps_done)
+        samples = max(0, sweeps // sample_every - start // sample_every)
+        nbytes = 3 * samples * R * (K + K * (K - 1) // 2) * 8
+        what = f"the measurements of this run ({samples:,} samples"
+        if snapshot_every:
+            shots = max(0, sweeps // snapshot_every - start // snapshot_every)
+            nbytes += 3 * shots * R * K * n * self._snapshot_dtype().itemsize
+            what += f" and {shots:,} snapshots of {R} x {K} x {n} spins"
+        require_memory(nbytes, what + ", each held 3 times while the result is built)")
+
+    def _chunk_cap(self, sample_every: int) -> int:
+        """Most sweeps per engine call: its output buffers stay under _CHUNK_BUFFER_BYTES
+        (the run is the same however it is chunked)."""
+        R, K, n = self.requested_temperatures.size, self.replicas, self.model.n
+        per_sample = R * K * 8 + R * (K * (K - 1) // 2) * 8 + (R * K * n * 8 if K > 1 else 0)
+        return max(1, _CHUNK_BUFFER_BYTES // per_sample) * sample_every
 
     def _keep_samples(self, done: int, every: int, burn_in: int, energies: np.ndarray, overlaps: np.ndarray) -> None:
         first = done // every + 1
@@ -502,7 +591,7 @@ class ParallelTempering:
 
     def _resume(self, store: ckpt.Checkpoint, params: dict[str, int], sweeps: int) -> None:
         path = store.path
-        attrs, arrays = store.load_state()
+        attrs, arrays = store.load_state()  # checksums verified there (format 3)
         mine = self._identity()
         for key in ("couplings_sha256", "replicas", "update", "move_options", "adaptive", "seed_entropy", "seed_spawn_key"):
             if str(attrs.get(key)) != str(mine[key]):
@@ -510,35 +599,45 @@ class ParallelTempering:
                     f"checkpoint {path} belongs to another run ({key}: {attrs.get(key)!r} != {mine[key]!r}); "
                     "use another path or the same model, seed and settings"
                 )
-        if not np.array_equal(np.asarray(attrs["temperatures_requested"]), self.requested_temperatures):
+        if not np.array_equal(np.asarray(attrs.get("temperatures_requested")), self.requested_temperatures):
             raise ValueError(f"checkpoint {path} was run at other temperatures")
         for key, value in params.items():
             # Checkpoints written before snapshots existed took none.
-            if int(attrs.get(key, 0)) != value:
+            if str(attrs.get(key, 0)) != str(value):
                 raise ValueError(f"checkpoint {path} was run with {key}={attrs.get(key, 0)}, not {value}")
-        held = int(attrs["sweeps_done"])
+        try:
+            held = int(attrs["sweeps_done"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise store.damaged(f"its sweeps_done {attrs.get('sweeps_done')!r} is missing or not an integer") from exc
+        if held < 0:
+            raise store.damaged(f"sweeps_done is {held}")
         if held < self.sweeps_done:
             raise ValueError(f"checkpoint {path} is behind this simulation ({held} sweeps)")
         if held > sweeps:
             raise ValueError(f"checkpoint {path} has {held} sweeps, asked for {sweeps}")
+        R, K = self.requested_temperatures.size, self.replicas
         if int(attrs["format_version"]) == 1:
-            energies, overlaps = arrays["energies"], arrays["overlaps"]
-            snapshots = arrays.get("snapshots", np.empty((0,)))
+            energies, overlaps = arrays.get("energies"), arrays.get("overlaps")
+            if energies is None or overlaps is None:
+                raise store.damaged("it lacks the dataset 'energies' or 'overlaps' of format 1")
+            snapshots = arrays.get("snapshots", np.empty((0, R, K, self.model.n), self._snapshot_dtype()))
             snapshot_sweeps = arrays.get("snapshot_sweeps", np.empty(0, np.int64))
         else:
-            series = store.load_series()
-            R, K = self.requested_temperatures.size, self.replicas
+            series = store.load_series()  # checksums of the records verified there (format 3)
             samples = series.get("samples")
             energies = np.empty((0, R, K)) if samples is None else np.ascontiguousarray(samples["energies"])
             overlaps = np.empty((0, R, K * (K - 1) // 2)) if samples is None else np.ascontiguousarray(samples["overlaps"])
             shots = series.get("snapshots")
-            snapshots = np.empty((0,)) if shots is None else np.ascontiguousarray(shots["state"])
+            snapshots = (np.empty((0, R, K, self.model.n), self._snapshot_dtype()) if shots is None
+                         else np.ascontiguousarray(shots["state"]))
             snapshot_sweeps = np.empty(0, np.int64) if shots is None else shots["sweep"]
-        stats = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats/")}
-        self._engine.set_betas(list(arrays["betas"]))
+        state = _RestoredState(self, store, arrays, held, params)
+        state.check_series(energies, overlaps, snapshots, snapshot_sweeps)
+        self._engine.set_betas(list(state.betas))
         self._engine.restore(
-            arrays["states"], list(arrays["aux"]), list(arrays["temp_of_slot"]), held,
-            list(stats["attempts"]), list(stats["accepts"]), list(stats["round_trips"]), list(stats["phase"]),
+            state.states, list(state.aux), list(state.temp_of_slot), held,
+            list(state.stats["attempts"]), list(state.stats["accepts"]), list(state.stats["round_trips"]),
+            list(state.stats["phase"]),
         )
         burn = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("stats_at_burn_in/")}
         self._stats_at_burn_in = burn or None
@@ -550,3 +649,206 @@ class ParallelTempering:
         self._snapshots = list(snapshots)
         self._snapshot_sweeps = [int(k) for k in snapshot_sweeps]
         self._run_params = params
+
+
+class _RestoredState:
+    """The arrays of a checkpoint, checked for what they mean before the engine takes them.
+
+    Every check raises :class:`~pspin.sampling.checkpoint.CheckpointDamaged` naming the
+    file and the fault: the datasets and their shapes and dtypes; Ising spins exactly
+    +-1, spherical norms |s|^2 = n to rounding; finite caches (fields, energies, HMC step
+    sizes and counters), the cached fields and energies recomputed from the states and
+    compared; finite positive betas, decreasing, equal to 1/T of the requested ladder
+    (its end points when adaptive); the labels a permutation within each ladder; the
+    swap and HMC counters against sweeps_done (their counts are exact functions of it);
+    the statistics at burn-in present exactly when burn-in is over; and
+    (:meth:`check_series`) the series against sweeps_done, burn_in, sample_every and
+    snapshot_every, their values, and their last records against the states.
+    """
+
+    # Cached fields and energies against a fresh computation: incremental updates drift
+    # by rounding between refreshes (every 1024 sweeps); a damaged value is far off.
+    _TOLERANCE = {8: 1e-8, 4: 1e-3}
+
+    def __init__(self, pt: ParallelTempering, store: ckpt.Checkpoint, arrays: dict[str, np.ndarray], held: int,
+                 params: dict[str, int]) -> None:
+        self.pt, self.store, self.held, self.params = pt, store, held, params
+        model = pt.model
+        self.R, self.K, self.n = pt.requested_temperatures.size, pt.replicas, model.n
+        self.slots = self.R * self.K
+        self.ising = isinstance(model, IsingPSpin)
+        self.tol = self._TOLERANCE[model.dtype.itemsize]
+        self.states = self._array(arrays, "states", (self.slots, self.n), model.dtype)
+        self.aux = self._array(arrays, "aux", (self._aux_size(),), np.float64)
+        self.temp_of_slot = self._array(arrays, "temp_of_slot", (self.slots,), "int")
+        self.betas = self._array(arrays, "betas", (self.R,), np.float64)
+        self.stats = {
+            "attempts": self._array(arrays, "stats/attempts", (self.R - 1,), np.uint64),
+            "accepts": self._array(arrays, "stats/accepts", (self.R - 1,), np.uint64),
+            "round_trips": self._array(arrays, "stats/round_trips", (self.slots,), np.uint64),
+            "phase": self._array(arrays, "stats/phase", (self.slots,), "int"),
+        }
+        self._check_states()
+        self._check_aux()
+        self._check_ladder()
+        self._check_counters(arrays)
+
+    def bad(self, problem: str) -> ckpt.CheckpointDamaged:
+        return self.store.damaged(problem)
+
+    def _aux_size(self) -> int:
+        sn = self.slots * self.n
+        if self.ising:
+            return sn + self.slots
+        return sn + self.slots + 4 * self.R + (0 if self.pt.model.dtype == np.float64 else sn)
+
+    def _array(self, arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        if name not in arrays:
+            raise self.bad(f"it lacks the dataset {name!r}")
+        value = np.asarray(arrays[name])
+        if dtype == "int":
+            ok = value.dtype.kind in "iu"
+        else:
+            ok = value.dtype == np.dtype(dtype)
+        if not ok:
+            raise self.bad(f"dataset {name!r} is of type {value.dtype}, expected {dtype}")
+        if value.shape != shape:
+            raise self.bad(f"dataset {name!r} has shape {value.shape}, expected {shape}")
+        return value
+
+    def _check_spins(self, states: np.ndarray, name: str) -> None:
+        """Ising: exactly +-1; spherical: |s|^2 = n to rounding."""
+        if self.ising:
+            wrong = states[np.abs(states) != 1]
+            if wrong.size:
+                raise self.bad(f"{name} holds {wrong.size} Ising spin(s) that are not +-1 (e.g. {wrong[0]!r})")
+            return
+        flat = np.asarray(states, dtype=np.float64).reshape(-1, self.n)
+        norms = np.einsum("ij,ij->i", flat, flat)
+        err = np.abs(norms - self.n) / self.n
+        limit = 1e-9 if states.dtype == np.float64 else 1e-5
+        if not np.all(err <= limit):  # NaN fails too
+            worst = int(np.argmax(np.where(np.isfinite(err), err, np.inf)))
+            raise self.bad(f"{name}: |s|^2 = {norms[worst]!r} for configuration {worst}, not n = {self.n}")
+
+    def _check_states(self) -> None:
+        self._check_spins(self.states, "dataset 'states'")
+
+    def _close(self, cached: np.ndarray, fresh: np.ndarray, what: str) -> None:
+        if not np.all(np.isfinite(cached)):
+            raise self.bad(f"{what} in 'aux' are not all finite ({np.count_nonzero(~np.isfinite(cached))} values)")
+        scale = 1.0 + float(np.max(np.abs(fresh))) if fresh.size else 1.0
+        err = float(np.max(np.abs(cached - fresh))) if fresh.size else 0.0
+        if err > self.tol * scale:
+            raise self.bad(f"{what} in 'aux' differ from those of the states by {err:.3g} (recomputed and compared)")
+
+    def _check_aux(self) -> None:
+        if not np.all(np.isfinite(self.aux)):
+            raise self.bad(f"dataset 'aux' (cached fields and energies) holds {np.count_nonzero(~np.isfinite(self.aux))} "
+                           "non-finite value(s)")
+        model, sn, S, R = self.pt.model, self.slots * self.n, self.slots, self.R
+        fields = self.aux[:sn].reshape(S, self.n)
+        energies = self.aux[sn:sn + S]
+        states = self.states
+        if not self.ising and model.dtype != np.float64:
+            exact = self.aux[sn + S + 4 * R:].reshape(S, self.n)  # the sampler's float64 states
+            self._check_spins(exact, "the float64 states in 'aux'")
+            if exact.astype(model.dtype).tobytes() != states.tobytes():
+                raise self.bad("the float64 states in 'aux' do not round to dataset 'states'")
+            states = exact.astype(model.dtype)
+        self._close(fields, np.asarray(model.local_fields(states), dtype=np.float64), "the cached local fields")
+        self._close(energies, np.asarray(model.energy(states), dtype=np.float64), "the cached energies")
+        if not self.ising:
+            steps = self.aux[sn + S:sn + S + R]
+            if not np.all(steps > 0):
+                raise self.bad(f"the HMC step sizes in 'aux' must be positive, got {steps}")
+
+    def _check_ladder(self) -> None:
+        betas = self.betas
+        if not (np.all(np.isfinite(betas)) and np.all(betas > 0)):
+            raise self.bad(f"dataset 'betas' must be finite and positive, got {betas}")
+        if np.any(np.diff(betas) >= 0):
+            raise self.bad(f"dataset 'betas' must decrease (temperatures ascending), got {betas}")
+        expected = 1.0 / self.pt.requested_temperatures
+        if self.pt.adaptive:
+            ends = betas[[0, -1]]
+            if not np.allclose(ends, expected[[0, -1]], rtol=1e-12, atol=0):
+                raise self.bad(f"dataset 'betas' ends at {ends}, the ladder's end points give {expected[[0, -1]]}")
+        elif not np.array_equal(betas, expected):
+            raise self.bad(f"dataset 'betas' {betas} is not 1/T of the temperatures {self.pt.requested_temperatures}")
+        labels = self.temp_of_slot.reshape(self.K, self.R)
+        for k in range(self.K):
+            if not np.array_equal(np.sort(labels[k]), np.arange(self.R)):
+                raise self.bad(f"dataset 'temp_of_slot' is not a permutation of the temperatures in ladder {k}: {labels[k]}")
+
+    def _check_counters(self, arrays: dict[str, np.ndarray]) -> None:
+        held, K = self.held, self.K
+        attempts, accepts = self.stats["attempts"], self.stats["accepts"]
+        # Pair r of each ladder tries a swap after every sweep of r's parity.
+        expected = np.array([K * ((held + 1) // 2 if r % 2 == 0 else held // 2) for r in range(self.R - 1)],
+                            dtype=np.uint64)
+        if not np.array_equal(attempts, expected):
+            raise self.bad(f"the swap attempts {attempts} do not match sweeps_done = {held} (expected {expected})")
+        if np.any(accepts > attempts):
+            raise self.bad(f"more swaps accepted {accepts} than attempted {attempts}")
+        if not np.all(np.isin(self.stats["phase"], (0, 1, 2))):
+            raise self.bad(f"dataset 'stats/phase' holds values other than 0, 1, 2: {self.stats['phase']}")
+        if not self.ising:
+            sn, S, R = self.slots * self.n, self.slots, self.R
+            tries = self.aux[sn + S + R:sn + S + 2 * R]
+            if not np.array_equal(tries, np.full(R, float(K * held))):
+                raise self.bad(f"the HMC trajectory counts {tries} do not match sweeps_done = {held} ({K * held} each)")
+        burn_in = self.params["burn_in"]
+        at_burn_in = any(k.startswith("stats_at_burn_in/") for k in arrays)
+        if burn_in > 0 and held >= burn_in and not at_burn_in:
+            raise self.bad(f"it lacks the statistics at the end of burn-in (sweeps_done = {held} >= burn_in = {burn_in})")
+        if at_burn_in and held < burn_in:
+            raise self.bad(f"it holds statistics at the end of burn-in but sweeps_done = {held} < burn_in = {burn_in}")
+        for key, value in arrays.items():
+            if key.startswith(("stats_at_burn_in/", "last_tune/")) and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+                raise self.bad(f"dataset {key!r} holds non-finite values")
+
+    def check_series(self, energies: np.ndarray, overlaps: np.ndarray, snapshots: np.ndarray,
+                     snapshot_sweeps: np.ndarray) -> None:
+        """The series against the sweep count and run parameters, and their values."""
+        held, burn_in, every = self.held, self.params["burn_in"], self.params["sample_every"]
+        R, K = self.R, self.K
+        expected = max(0, held // every - burn_in // every)
+        if energies.shape[0] != expected or overlaps.shape[0] != expected:
+            raise self.bad(
+                f"it holds {energies.shape[0]} samples, but sweeps_done = {held}, burn_in = {burn_in} and "
+                f"sample_every = {every} give {expected}"
+            )
+        if energies.shape[1:] != (R, K) or overlaps.shape[1:] != (R, K * (K - 1) // 2):
+            raise self.bad(f"its samples have shapes {energies.shape[1:]} and {overlaps.shape[1:]}")
+        if not np.all(np.isfinite(energies)):
+            raise self.bad(f"its energy series holds {np.count_nonzero(~np.isfinite(energies))} non-finite value(s)")
+        if not np.all(np.abs(overlaps) <= 1 + 1e-6):  # NaN fails too
+            raise self.bad("its overlap series holds values outside [-1, 1] or not finite")
+        if expected and held % every == 0 and held > burn_in:
+            # The last sample was taken at sweeps_done: its energies are the cached ones.
+            cached = self.aux[self.slots * self.n:self.slots * self.n + self.slots]
+            now = np.empty((R, K))
+            for slot, t in enumerate(self.temp_of_slot):
+                now[t, slot // R] = cached[slot]
+            if now.tobytes() != np.ascontiguousarray(energies[-1], dtype=np.float64).tobytes():
+                raise self.bad("the last recorded energies differ from those of the saved states (series of another save?)")
+        snapshot_every = self.params["snapshot_every"]
+        shots = (np.arange(burn_in // snapshot_every + 1, held // snapshot_every + 1, dtype=np.int64) * snapshot_every
+                 if snapshot_every else np.empty(0, np.int64))
+        if len(snapshot_sweeps) != shots.size or not np.array_equal(np.asarray(snapshot_sweeps), shots):
+            raise self.bad(
+                f"it holds {len(snapshot_sweeps)} snapshots, but sweeps_done = {held}, burn_in = {burn_in} and "
+                f"snapshot_every = {snapshot_every} give {shots.size}"
+            )
+        if shots.size:
+            dtype = self.pt._snapshot_dtype()
+            if snapshots.dtype != dtype or snapshots.shape[1:] != (R, K, self.n):
+                raise self.bad(f"its snapshots are {snapshots.dtype}{list(snapshots.shape[1:])}, expected {dtype}")
+            self._check_spins(snapshots, "its snapshot series")
+            if shots[-1] == held:
+                now = np.empty((R, K, self.n), dtype=dtype)
+                for slot, t in enumerate(self.temp_of_slot):
+                    now[t, slot // R] = self.states[slot]
+                if now.tobytes() != snapshots[-1].tobytes():
+                    raise self.bad("the last snapshot differs from the saved states (series of another save?)")
