@@ -24,6 +24,11 @@ helps, nested results. :func:`result_type` makes one and registers it so that
   and the datasets ``couplings_<p>`` only for a model built from tensors (no seed).
 
 Files are written to a temporary name and renamed, so a crash leaves no half file.
+
+Every dataset carries the attribute ``sha256``, the SHA-256 of its dtype, shape and bytes
+(:func:`pspin.sampling.checkpoint.array_digest`), which :func:`load` verifies: a dataset
+whose bytes changed raises ``ValueError`` naming the file and the dataset. Files written
+before checksums existed (no ``sha256``) are still read, unchecked.
 """
 
 from __future__ import annotations
@@ -292,6 +297,29 @@ def _is_array_mapping(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------- write / read
+def _digest(value: Any) -> str:
+    from .sampling.checkpoint import array_digest
+
+    return array_digest(value)
+
+
+def _create_dataset(group: Any, name: str, value: Any) -> None:
+    """A dataset with its SHA-256 (of what h5py reads back) in the attribute ``sha256``."""
+    group.create_dataset(name, data=value)
+    group[name].attrs["sha256"] = _digest(group[name][()])
+
+
+def _dataset(node: Any, where: str) -> Any:
+    """A dataset's value, after checking it against its SHA-256 (when it has one)."""
+    value = node[()]
+    stored = node.attrs.get("sha256")
+    if stored is not None:
+        stored = stored.decode() if isinstance(stored, bytes) else str(stored)
+        if stored != _digest(value):
+            raise ValueError(f"{where}: dataset {node.name!r} fails its SHA-256 checksum (damaged or edited)")
+    return value
+
+
 def _write(group: Any, result: Result) -> None:
     group.attrs["pspin_type"] = type(result).__name__
     none_fields = []
@@ -300,7 +328,7 @@ def _write(group: Any, result: Result) -> None:
         if value is None:
             none_fields.append(f.name)
         elif isinstance(value, np.ndarray):
-            group.create_dataset(f.name, data=value)
+            _create_dataset(group, f.name, value)
         elif isinstance(value, Result):
             _write(group.create_group(f.name), value)
         elif _is_model(value):
@@ -314,7 +342,7 @@ def _write(group: Any, result: Result) -> None:
             sub = group.create_group(f.name)
             sub.attrs["pspin_mapping"] = json.dumps(list(value))  # keeps the order
             for key, arr in value.items():
-                sub.create_dataset(key, data=arr)
+                _create_dataset(sub, key, arr)
         elif isinstance(value, (dict, list, tuple)):
             group.attrs[f.name] = "json:" + json.dumps(_to_json(value))
         elif isinstance(value, (bool, np.bool_)):
@@ -331,14 +359,14 @@ def _write_model(group: Any, model: Any) -> None:
     group.attrs["state_rng"] = json.dumps(model._state_rng.bit_generator.state)
     if not model.seeded:
         for degree in model.degrees:
-            group.create_dataset(f"couplings_{degree}", data=model.packed_couplings(degree))
+            _create_dataset(group, f"couplings_{degree}", model.packed_couplings(degree))
 
 
 def _read_model(group: Any, where: str) -> Any:
     from .models import from_spec
 
     spec = json.loads(group.attrs["pspin_model"])
-    couplings = {int(k.split("_", 1)[1]): group[k][()] for k in group if k.startswith("couplings_")}
+    couplings = {int(k.split("_", 1)[1]): _dataset(group[k], where) for k in group if k.startswith("couplings_")}
     try:
         model = from_spec(spec, couplings or None)
     except ValueError as exc:
@@ -363,7 +391,7 @@ def _read(group: Any, where: str) -> Result:
         elif f.name in group:
             node = group[f.name]
             if not hasattr(node, "keys"):  # a dataset
-                values[f.name] = node[()]
+                values[f.name] = _dataset(node, where)
             elif "pspin_model" in node.attrs:
                 values[f.name] = _read_model(node, f"{where}/{f.name}")
             elif "pspin_type" in node.attrs:
@@ -372,7 +400,7 @@ def _read(group: Any, where: str) -> Result:
                 values[f.name] = tuple(_read(node[str(i)], f"{where}/{f.name}/{i}") for i in range(int(node.attrs["pspin_sequence"])))
             else:
                 keys = json.loads(node.attrs["pspin_mapping"])
-                values[f.name] = {k: node[k][()] for k in keys}
+                values[f.name] = {k: _dataset(node[k], where) for k in keys}
         elif f.name in group.attrs:
             raw = group.attrs[f.name]
             if isinstance(raw, str) and raw.startswith("json:"):
@@ -435,8 +463,9 @@ def load(path: str | os.PathLike[str]) -> Any:
             if str(path) in str(exc):
                 raise
             raise ValueError(f"{path}: {exc}") from exc
-        except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
-            # Damaged datasets and attributes surface as these from h5py and json.
+        except (OSError, RuntimeError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            # Damaged datasets and attributes surface as these from h5py and json (RuntimeError:
+            # "Object visitation failed" and the like from damaged metadata).
             raise ValueError(f"{path} is damaged or not a pspin results file: {exc}") from exc
 
 

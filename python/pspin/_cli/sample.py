@@ -137,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
         done = _jobs.run_samples(job, _work, _describe)
     for sample, _ in done:
         checkpoint = checkpoint_path(sample.path)
-        # The checkpoint's state file and its append-only series beside it.
-        for leftover in (checkpoint, Path(f"{checkpoint}.samples"), Path(f"{checkpoint}.snapshots")):
+        # The checkpoint's state file, the previous save and its append-only series beside it.
+        for leftover in (checkpoint, Path(f"{checkpoint}.prev"), Path(f"{checkpoint}.samples"),
+                         Path(f"{checkpoint}.snapshots")):
             leftover.unlink(missing_ok=True)
         print(sample.path)
     return 0

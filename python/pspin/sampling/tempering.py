@@ -99,18 +99,18 @@ def engine_memory(n: int, degrees: Any, dtype: Any, temperatures: int, replicas:
     return out
 
 
-def _require_engine_memory(model: PSpinModel, temperatures: int, replicas: int) -> None:
-    """The engine's tables and per-configuration arrays must fit (with the safety margin)."""
+def require_engine_memory(n: int, degrees: Any, dtype: Any, temperatures: int, replicas: int, *,
+                          ising: bool) -> None:
+    """The engine's tables and per-configuration arrays must fit (with the safety margin of
+    :func:`pspin._memory.require_memory`): MemoryError stating the bytes needed and available."""
     from .._config import get_num_threads
 
-    ising = isinstance(model, IsingPSpin)
-    tables = engine_memory(model.n, tuple(model.degrees), model.dtype, temperatures, replicas, ising=ising,
-                           threads=get_num_threads())
+    tables = engine_memory(n, tuple(degrees), dtype, temperatures, replicas, ising=ising, threads=get_num_threads())
     largest = max(tables, key=lambda k: tables[k])
     require_memory(
         sum(tables.values()),
-        f"the {'Ising' if ising else 'spherical'} tempering engine (n = {model.n}, degrees {list(model.degrees)}, "
-        f"{temperatures} temperatures x {replicas} replicas, {model.dtype}; largest: {largest}, "
+        f"the {'Ising' if ising else 'spherical'} tempering engine (n = {n}, degrees {list(degrees)}, "
+        f"{temperatures} temperatures x {replicas} replicas, {np.dtype(dtype)}; largest: {largest}, "
         f"{tables[largest]:,} bytes)",
     )
 
@@ -175,7 +175,8 @@ class ParallelTempering:
         self.move_options = dict(move_options)
         if ising and move_options:
             raise TypeError(f"Ising updates take no options, got {sorted(move_options)}")
-        _require_engine_memory(model, self.requested_temperatures.size, self.replicas)
+        require_engine_memory(model.n, model.degrees, model.dtype, self.requested_temperatures.size, self.replicas,
+                              ising=isinstance(model, IsingPSpin))
         self._engine = self._make_engine()
         # run() mutates the engine: two threads at once would interleave their sweeps.
         self._running = threading.Lock()
@@ -611,10 +612,6 @@ class ParallelTempering:
             raise store.damaged(f"its sweeps_done {attrs.get('sweeps_done')!r} is missing or not an integer") from exc
         if held < 0:
             raise store.damaged(f"sweeps_done is {held}")
-        if held < self.sweeps_done:
-            raise ValueError(f"checkpoint {path} is behind this simulation ({held} sweeps)")
-        if held > sweeps:
-            raise ValueError(f"checkpoint {path} has {held} sweeps, asked for {sweeps}")
         R, K = self.requested_temperatures.size, self.replicas
         if int(attrs["format_version"]) == 1:
             energies, overlaps = arrays.get("energies"), arrays.get("overlaps")
@@ -631,8 +628,14 @@ class ParallelTempering:
             snapshots = (np.empty((0, R, K, self.model.n), self._snapshot_dtype()) if shots is None
                          else np.ascontiguousarray(shots["state"]))
             snapshot_sweeps = np.empty(0, np.int64) if shots is None else shots["sweep"]
+        # The state is validated before its sweep count is compared with the request, so a
+        # damaged count is reported as damage.
         state = _RestoredState(self, store, arrays, held, params)
         state.check_series(energies, overlaps, snapshots, snapshot_sweeps)
+        if held < self.sweeps_done:
+            raise ValueError(f"checkpoint {path} is behind this simulation ({held} sweeps)")
+        if held > sweeps:
+            raise ValueError(f"checkpoint {path} has {held} sweeps, asked for {sweeps}")
         self._engine.set_betas(list(state.betas))
         self._engine.restore(
             state.states, list(state.aux), list(state.temp_of_slot), held,
