@@ -256,6 +256,12 @@ def test_missing_or_foreign_series_file_is_refused(tmp_path):
         _pt().run(900, checkpoint=a, **_KW)
 
 
+def _unseal(path: Path) -> None:
+    """Drop the seal (format 3's SHA-256 manifest in the HDF5 user block), as older formats had none."""
+    with open(path, "r+b") as raw:
+        raw.write(bytes(ckpt.SEAL_SIZE))
+
+
 def _strip_checksums(f) -> None:
     """Make a current state file look like one of format 1 or 2: no checksums, no lists."""
     for key in ("attrs_sha256", "datasets", "series"):
@@ -276,6 +282,7 @@ def test_format_2_checkpoint_still_resumes(tmp_path):
     with h5py.File(path, "a") as f:
         _strip_checksums(f)
         f.attrs["format_version"] = 2
+    _unseal(path)
     _same(_pt().run(1500, checkpoint=path, **_KW), _pt().run(1500, **_KW))
     with h5py.File(path, "r") as f:
         assert int(f.attrs["format_version"]) == ckpt.FORMAT_VERSION == 3 and "attrs_sha256" in f.attrs
@@ -294,6 +301,7 @@ def test_format_1_checkpoint_still_resumes(tmp_path):
         f["overlaps"] = np.moveaxis(res.overlaps, -1, 0)
         f["snapshots"] = np.moveaxis(res.snapshots, 2, 0)
         f["snapshot_sweeps"] = res.snapshot_sweeps
+    _unseal(path)
     for name in ("run.h5.samples", "run.h5.snapshots"):
         os.remove(tmp_path / name)
     _same(_pt().run(1500, checkpoint=path, **_KW), _pt().run(1500, **_KW))

@@ -47,6 +47,12 @@ Integrity (format 3)
 --------------------
 Every save records checksums that a resume verifies before anything is restored:
 
+- the state file is *sealed* (:func:`seal`): its HDF5 user block (the first
+  ``SEAL_SIZE`` bytes, which HDF5 ignores) holds the file's size, the SHA-256 of all the
+  bytes after it and the offset, size and SHA-256 of each dataset's bytes. A resume checks
+  the seal with plain reads before HDF5 opens the file, because HDF5 is not robust to
+  damaged metadata (a flipped byte there can crash the process rather than raise); a
+  mismatch names the dataset whose bytes changed, or says the metadata changed;
 - each dataset of the state file carries the attribute ``sha256``: SHA-256 of its dtype,
   shape and bytes;
 - the root attributes (identity, parameters, ``sweeps_done``, the list of datasets) carry
@@ -199,6 +205,104 @@ def _check_attribute_digests(attrs: Mapping[str, Any], where: str) -> str | None
     if edited:
         return f"attribute(s) {edited} of {where} fail their SHA-256 checksum (edited or damaged)"
     return None
+
+
+# ---------------------------------------------------------------------- file seal
+#: The HDF5 user block (ignored by HDF5) that holds the seal of a state file.
+SEAL_SIZE = 8192
+_SEAL_MAGIC = b"PSPINSHA"
+
+
+def _sha256_range(raw: Any, start: int, size: int | None = None) -> str:
+    digest = hashlib.sha256()
+    raw.seek(start)
+    left = size
+    while left is None or left > 0:
+        block = raw.read(1 << 20 if left is None else min(1 << 20, left))
+        if not block:
+            break
+        digest.update(block)
+        if left is not None:
+            left -= len(block)
+    return digest.hexdigest()
+
+
+def seal(path: Path) -> None:
+    """Write the seal of an HDF5 file created with ``userblock_size=SEAL_SIZE``: in the
+    user block, the file's size, the SHA-256 of every byte after it and the offset, size
+    and SHA-256 of each contiguous dataset's bytes.
+
+    :func:`verify_seal` checks it with plain reads, before HDF5 parses anything: HDF5
+    itself is not robust to damaged metadata (a flipped byte there can crash the process,
+    not only raise), so a damaged file must never reach it.
+    """
+    h5py = _h5py()
+    ranges: list[tuple[str, int, int]] = []
+
+    def visit(name: str, obj: Any) -> None:
+        if isinstance(obj, h5py.Dataset):
+            offset, size = obj.id.get_offset(), obj.id.get_storage_size()
+            if offset is not None and size:
+                ranges.append((name, int(offset), int(size)))
+
+    with h5py.File(path, "r") as f:
+        if f.userblock_size != SEAL_SIZE:
+            raise ValueError(f"{path} has no user block of {SEAL_SIZE} bytes to seal")
+        f.visititems(visit)
+    with open(path, "r+b") as raw:
+        size = os.fstat(raw.fileno()).st_size
+        whole = _sha256_range(raw, SEAL_SIZE)
+        datasets = [[name, offset, length, _sha256_range(raw, offset, length)] for name, offset, length in ranges]
+        for entries in (datasets, []):  # without the datasets if they do not fit
+            manifest = json.dumps({"size": size, "sha256": whole, "datasets": entries}).encode()
+            blob = _SEAL_MAGIC + len(manifest).to_bytes(4, "little") + manifest
+            if len(blob) <= SEAL_SIZE:
+                break
+        raw.seek(0)
+        raw.write(blob.ljust(SEAL_SIZE, b"\0"))
+        raw.flush()
+
+
+class _SealBroken(ValueError):
+    pass
+
+
+def verify_seal(path: Path) -> bool:
+    """Check the seal of :func:`seal` with plain reads: True if the file is sealed and
+    intact, False if it carries no seal (written before seals existed). Raises ValueError
+    saying what is wrong: size changed, a named dataset's bytes changed, or the HDF5
+    metadata (structure, attributes) changed."""
+    with open(path, "rb") as raw:
+        head = raw.read(len(_SEAL_MAGIC) + 4)
+        if len(head) < len(_SEAL_MAGIC) + 4 or head[: len(_SEAL_MAGIC)] != _SEAL_MAGIC:
+            return False
+        length = int.from_bytes(head[len(_SEAL_MAGIC) :], "little")
+        try:
+            if length > SEAL_SIZE - len(head):
+                raise ValueError(f"length {length}")
+            text = raw.read(length)
+            if len(text) < length:
+                raise _SealBroken(f"it has {os.fstat(raw.fileno()).st_size} bytes, less than its seal: truncated")
+            manifest = json.loads(text.decode())
+            expected_size, expected = int(manifest["size"]), str(manifest["sha256"])
+            datasets = [(str(n), int(o), int(k), str(d)) for n, o, k, d in manifest["datasets"]]
+        except _SealBroken:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _SealBroken(f"its seal (the SHA-256 manifest in its first {SEAL_SIZE} bytes) is unreadable ({exc})") from exc
+        size = os.fstat(raw.fileno()).st_size
+        if size != expected_size:
+            raise _SealBroken(
+                f"it has {size} bytes, the save wrote {expected_size}: truncated, extended or rewritten since "
+                "(its SHA-256 seal fails)"
+            )
+        if _sha256_range(raw, SEAL_SIZE) == expected:
+            return True
+        changed = [name for name, offset, count, digest in datasets if _sha256_range(raw, offset, count) != digest]
+    if changed:
+        names = ", ".join(repr(n) for n in changed)
+        raise _SealBroken(f"dataset {names} fails its SHA-256 checksum (its bytes changed on disk)")
+    raise _SealBroken("its HDF5 metadata (structure or attributes) fails the file's SHA-256 checksum (changed on disk)")
 
 
 def check_writable(path: Path) -> None:
@@ -388,6 +492,12 @@ class Checkpoint:
         dataset_attrs: dict[str, dict[str, Any]] = {}
         groups: dict[str, dict[str, Any]] = {}
         try:
+            sealed = verify_seal(self.path)  # plain reads: nothing damaged reaches HDF5
+        except _SealBroken as exc:
+            raise self.damaged(str(exc)) from exc
+        except OSError as exc:
+            raise self.damaged(f"it cannot be read ({exc})") from exc
+        try:
             with h5py.File(self.path, "r") as f:
                 raw_attrs = {k: f.attrs[k] for k in f.attrs}
 
@@ -410,6 +520,8 @@ class Checkpoint:
             raise ValueError(f"{self.path} is not a pspin checkpoint of format {READABLE_FORMATS}")
         series_groups = {k.split("/", 1)[1]: v for k, v in groups.items() if k.startswith("series/")}
         if version >= CHECKSUM_FORMAT:
+            if not sealed:
+                raise self.damaged(f"it lacks the seal of format {version} (its first {SEAL_SIZE} bytes were changed)")
             self._verify(raw_attrs, arrays, dataset_attrs, series_groups)
         elif _ATTRS_DIGEST in attrs or any("sha256" in a for a in dataset_attrs.values()):
             raise self.damaged(f"it says format {version} but carries the checksums of format {CHECKSUM_FORMAT}")
@@ -512,7 +624,7 @@ class Checkpoint:
             counts[name] = series.append(records)
         h5py = _h5py()
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
+        with h5py.File(tmp, "w", userblock_size=SEAL_SIZE) as f:
             f.attrs["format_version"] = FORMAT_VERSION
             for key, value in attrs.items():
                 f.attrs[key] = value
@@ -536,6 +648,7 @@ class Checkpoint:
                 group.attrs[_ATTRS_DIGEST] = _attribute_digests({k: group.attrs[k] for k in group.attrs})
             f.attrs[_ATTRS_DIGEST] = _attribute_digests({k: f.attrs[k] for k in f.attrs})
             f.flush()
+        seal(tmp)
         with open(tmp, "rb+") as raw:
             os.fsync(raw.fileno())
         self._keep_previous()
