@@ -637,6 +637,8 @@ def test_results_written_before_checksums_still_load(tmp_path):
 
     with h5py.File(path, "a") as f:
         f.visititems(strip)
+    with open(path, "r+b") as raw:  # no seal either
+        raw.write(bytes(8192))
     assert pspin.load(path) == expected
 
 
@@ -767,3 +769,27 @@ def test_a_verified_resume_costs_little(bases, tmp_path):
     start = time.perf_counter()
     _pt().run(_HELD, checkpoint=path, **_KW)
     assert time.perf_counter() - start < 5.0
+
+
+def test_flipped_metadata_bytes_of_a_results_file_are_refused_or_harmless(tmp_path):
+    """Bytes flipped at 32 places outside the datasets of a results file (user block,
+    superblock, object headers, attributes): a ValueError naming the file, or the same result."""
+    original = _result_files(tmp_path)[0]
+    expected = pspin.load(original)
+    outcomes = []
+    # The user block is 64 KiB, mostly padding: 4 flips in its manifest, 28 in the HDF5 metadata after it.
+    after = [o for o in _metadata_offsets(original, 4000) if o >= 1 << 16]
+    offsets = [3, 20, 200, 600] + [after[i] for i in np.linspace(0, len(after) - 1, 28).astype(int)]
+    for k, offset in enumerate(offsets):
+        copy = tmp_path / f"meta-{k}.h5"
+        shutil.copy(original, copy)
+        _flip(copy, offset)
+        try:
+            loaded = pspin.load(copy)
+        except ValueError as exc:
+            assert copy.name in str(exc)
+            outcomes.append(ERROR)
+        else:
+            assert loaded == expected
+            outcomes.append(HARMLESS)
+    assert outcomes.count(ERROR) >= 16, outcomes

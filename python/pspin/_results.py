@@ -25,10 +25,14 @@ helps, nested results. :func:`result_type` makes one and registers it so that
 
 Files are written to a temporary name and renamed, so a crash leaves no half file.
 
-Every dataset carries the attribute ``sha256``, the SHA-256 of its dtype, shape and bytes
-(:func:`pspin.sampling.checkpoint.array_digest`), which :func:`load` verifies: a dataset
-whose bytes changed raises ``ValueError`` naming the file and the dataset. Files written
-before checksums existed (no ``sha256``) are still read, unchecked.
+Every file is sealed (:func:`pspin.sampling.checkpoint.seal`): its HDF5 user block (the
+first 64 KiB, which HDF5 ignores) holds the file's size and the SHA-256 of the bytes after
+it and of each dataset's bytes. :func:`load` and :func:`metadata` check the seal with plain
+reads before HDF5 opens the file (HDF5 can crash, not only raise, on damaged metadata).
+Every dataset also carries the attribute ``sha256``, the SHA-256 of its dtype, shape and
+bytes (:func:`pspin.sampling.checkpoint.array_digest`), verified as it is read. A changed
+dataset raises ``ValueError`` naming the file and the dataset. Files written before
+checksums existed (no seal, no ``sha256``) are still read, unchecked.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ else:  # only type checkers read it; typing has it from Python 3.11 only
 
 
 FORMAT = 1
+# The HDF5 user block that holds the file's seal (pspin.sampling.checkpoint.seal): room for
+# the SHA-256 of a few hundred datasets.
+_SEAL_SIZE = 1 << 16
 _REGISTRY: dict[str, type] = {}
 T = TypeVar("T")
 
@@ -232,7 +239,7 @@ def _save(path: str | os.PathLike[str], value: Any) -> Path:
 
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with h5py.File(tmp, "w") as f:
+        with h5py.File(tmp, "w", userblock_size=_SEAL_SIZE) as f:
             f.attrs["pspin_format"] = FORMAT
             f.attrs["pspin_version"] = pspin.__version__
             f.attrs["host"] = socket.gethostname()
@@ -243,6 +250,9 @@ def _save(path: str | os.PathLike[str], value: Any) -> Path:
                 _write_model(f, value)
             else:
                 _write(f, value)
+        from .sampling.checkpoint import seal
+
+        seal(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -416,6 +426,19 @@ def _read(group: Any, where: str) -> Result:
     return cls(**values)
 
 
+def _check_seal(path: Path) -> None:
+    """The file's seal, checked with plain reads before HDF5 parses it (HDF5 can crash on
+    damaged metadata): ValueError naming the file and the dataset or part that changed."""
+    from .sampling.checkpoint import verify_seal
+
+    try:
+        verify_seal(path)
+    except ValueError as exc:
+        raise ValueError(f"{path} is damaged: {exc}") from exc
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read: {exc}") from exc
+
+
 def load(path: str | os.PathLike[str]) -> Any:
     """Read a result written by ``result.save(path)``.
 
@@ -448,6 +471,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no results file {path}")
+    _check_seal(path)
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -477,6 +501,7 @@ _METADATA = (
 def metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The file-level attributes of a results file: type, format, version, host, seeds, times."""
     h5py = _h5py()
+    _check_seal(Path(path))
     try:
         f = h5py.File(Path(path), "r")
     except OSError as exc:

@@ -79,7 +79,9 @@ def _sweeps_in(checkpoint: Path) -> int:
         return 0
     try:
         import h5py
+        from pspin.sampling.checkpoint import verify_seal
 
+        verify_seal(checkpoint)  # a damaged file never reaches HDF5; the run reports the damage
         with h5py.File(checkpoint, "r") as f:
             return int(f.attrs.get("sweeps_done", 0))
     except (OSError, ImportError, ValueError, TypeError):

@@ -228,9 +228,10 @@ def _sha256_range(raw: Any, start: int, size: int | None = None) -> str:
 
 
 def seal(path: Path) -> None:
-    """Write the seal of an HDF5 file created with ``userblock_size=SEAL_SIZE``: in the
-    user block, the file's size, the SHA-256 of every byte after it and the offset, size
-    and SHA-256 of each contiguous dataset's bytes.
+    """Write the seal of an HDF5 file created with a user block (``userblock_size``, e.g.
+    ``SEAL_SIZE``): in the user block, its size, the file's size, the SHA-256 of every byte
+    after it and the offset, size and SHA-256 of each contiguous dataset's bytes (only the
+    whole-file digest if they do not fit).
 
     :func:`verify_seal` checks it with plain reads, before HDF5 parses anything: HDF5
     itself is not robust to damaged metadata (a flipped byte there can crash the process,
@@ -246,20 +247,21 @@ def seal(path: Path) -> None:
                 ranges.append((name, int(offset), int(size)))
 
     with h5py.File(path, "r") as f:
-        if f.userblock_size != SEAL_SIZE:
-            raise ValueError(f"{path} has no user block of {SEAL_SIZE} bytes to seal")
+        block = int(f.userblock_size)
         f.visititems(visit)
+    if block < 512:
+        raise ValueError(f"{path} has no user block to seal")
     with open(path, "r+b") as raw:
         size = os.fstat(raw.fileno()).st_size
-        whole = _sha256_range(raw, SEAL_SIZE)
+        whole = _sha256_range(raw, block)
         datasets = [[name, offset, length, _sha256_range(raw, offset, length)] for name, offset, length in ranges]
         for entries in (datasets, []):  # without the datasets if they do not fit
             manifest = json.dumps({"size": size, "sha256": whole, "datasets": entries}).encode()
-            blob = _SEAL_MAGIC + len(manifest).to_bytes(4, "little") + manifest
-            if len(blob) <= SEAL_SIZE:
+            blob = _SEAL_MAGIC + block.to_bytes(4, "little") + len(manifest).to_bytes(4, "little") + manifest
+            if len(blob) <= block:
                 break
         raw.seek(0)
-        raw.write(blob.ljust(SEAL_SIZE, b"\0"))
+        raw.write(blob.ljust(block, b"\0"))
         raw.flush()
 
 
@@ -273,13 +275,14 @@ def verify_seal(path: Path) -> bool:
     saying what is wrong: size changed, a named dataset's bytes changed, or the HDF5
     metadata (structure, attributes) changed."""
     with open(path, "rb") as raw:
-        head = raw.read(len(_SEAL_MAGIC) + 4)
-        if len(head) < len(_SEAL_MAGIC) + 4 or head[: len(_SEAL_MAGIC)] != _SEAL_MAGIC:
+        head = raw.read(len(_SEAL_MAGIC) + 8)
+        if len(head) < len(_SEAL_MAGIC) + 8 or head[: len(_SEAL_MAGIC)] != _SEAL_MAGIC:
             return False
-        length = int.from_bytes(head[len(_SEAL_MAGIC) :], "little")
+        block = int.from_bytes(head[len(_SEAL_MAGIC) : len(_SEAL_MAGIC) + 4], "little")
+        length = int.from_bytes(head[len(_SEAL_MAGIC) + 4 :], "little")
         try:
-            if length > SEAL_SIZE - len(head):
-                raise ValueError(f"length {length}")
+            if block < 512 or block & (block - 1) or length > block - len(head):
+                raise ValueError(f"user block {block}, manifest of {length} bytes")
             text = raw.read(length)
             if len(text) < length:
                 raise _SealBroken(f"it has {os.fstat(raw.fileno()).st_size} bytes, less than its seal: truncated")
@@ -289,14 +292,14 @@ def verify_seal(path: Path) -> bool:
         except _SealBroken:
             raise
         except (ValueError, KeyError, TypeError) as exc:
-            raise _SealBroken(f"its seal (the SHA-256 manifest in its first {SEAL_SIZE} bytes) is unreadable ({exc})") from exc
+            raise _SealBroken(f"its seal (the SHA-256 manifest at its start) is unreadable ({exc})") from exc
         size = os.fstat(raw.fileno()).st_size
         if size != expected_size:
             raise _SealBroken(
                 f"it has {size} bytes, the save wrote {expected_size}: truncated, extended or rewritten since "
                 "(its SHA-256 seal fails)"
             )
-        if _sha256_range(raw, SEAL_SIZE) == expected:
+        if _sha256_range(raw, block) == expected:
             return True
         changed = [name for name, offset, count, digest in datasets if _sha256_range(raw, offset, count) != digest]
     if changed:
