@@ -7,6 +7,7 @@
 #include "pspin/couplings/couplings.hpp"
 #include "pspin/kernels/fields.hpp"
 #include "pspin/kernels/second_order.hpp"
+#include "interrupt.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -33,8 +34,12 @@ void bind_one(py::module_& m, const char* name) {
            py::arg("n"), py::arg("degrees"), py::arg("coefficients"), py::arg("multiset"),
            "Uninitialised storage: fill with generate() over all tasks, or set_values().")
       .def("generate", [](C& c, std::uint64_t seed, int task_begin, int task_end) {
-             py::gil_scoped_release release;
-             c.generate(seed, task_begin, task_end);
+             pspin_py::PyInterrupt interrupt;  // Ctrl-C: the couplings are garbage (the model is not built)
+             {
+               py::gil_scoped_release release;
+               c.generate(seed, task_begin, task_end);
+             }
+             interrupt.raise_if_stopped();
            }, py::arg("seed"), py::arg("task_begin"), py::arg("task_end"),
            "Gaussian couplings of tasks [task_begin, task_end) from the 64-bit key seed.")
       .def_property_readonly("n", &C::n)
@@ -64,6 +69,7 @@ void bind_one(py::module_& m, const char* name) {
              py::array_t<double> energies(b);
              py::object fields = py::none();
              std::vector<double> e(B);
+             pspin_py::PyInterrupt interrupt;
              if (want_fields) {
                Array<T> f({py::ssize_t(b), py::ssize_t(n)});
                T* fp = f.mutable_data();
@@ -81,6 +87,7 @@ void bind_one(py::module_& m, const char* name) {
                pspin::to_batch_layout(s.data(), nullptr, b, n, B, x.data());
                pspin::energy_and_fields<T>(c, x.data(), B, nullptr, e.data());
              }
+             interrupt.raise_if_stopped();
              std::memcpy(energies.mutable_data(), e.data(), b * sizeof(double));
              return py::make_tuple(energies, fields);
            }, py::arg("states"), py::arg("want_fields"),
@@ -98,6 +105,7 @@ void bind_one(py::module_& m, const char* name) {
                fp = f.mutable_data();
                fields = f;
              }
+             pspin_py::PyInterrupt interrupt;
              {
                py::gil_scoped_release release;
                // The JVP kernel needs no padding of the batch.
@@ -109,6 +117,7 @@ void bind_one(py::module_& m, const char* name) {
                pspin::from_spin_major(r.data(), nullptr, b, n, b, op);
                if (want_fields) pspin::from_spin_major(f.data(), nullptr, b, n, b, fp);
              }
+             interrupt.raise_if_stopped();
              return py::make_tuple(out, fields);
            }, py::arg("states"), py::arg("vectors"), py::arg("want_fields") = false,
            "Directional derivative of the fields (b, n), and the fields if asked, in one pass.")
@@ -117,10 +126,12 @@ void bind_one(py::module_& m, const char* name) {
              if (s.ndim() != 1 || s.shape(0) != n) throw std::invalid_argument("state must have shape (n,)");
              py::array_t<double> out({py::ssize_t(n), py::ssize_t(n)});
              double* op = out.mutable_data();
+             pspin_py::PyInterrupt interrupt;
              {
                py::gil_scoped_release release;
                pspin::fields_jacobian(c, s.data(), op);
              }
+             interrupt.raise_if_stopped();
              return out;
            }, py::arg("state"), "Jacobian of the fields (n, n), float64.");
 }

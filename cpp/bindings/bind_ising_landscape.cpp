@@ -8,6 +8,7 @@
 
 #include "pspin/landscape/ising_descent.hpp"
 #include "pspin/landscape/ising_enumeration.hpp"
+#include "interrupt.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -27,8 +28,14 @@ void bind_dense(py::module_& m, const char* name) {
   using D = pspin::IsingDense<T>;
   py::class_<D>(m, name)
       .def(py::init([](const pspin::Couplings<T>& c) {
-             py::gil_scoped_release release;
-             return std::make_unique<D>(c);
+             pspin_py::PyInterrupt interrupt;
+             std::unique_ptr<D> d;
+             {
+               py::gil_scoped_release release;
+               d = std::make_unique<D>(c);
+             }
+             interrupt.raise_if_stopped();
+             return d;
            }),
            py::arg("couplings"), "Dense couplings of an Ising model with degrees 2 and/or 3.")
       .def_property_readonly("n", [](const D& d) { return d.n; })
@@ -49,10 +56,12 @@ void bind_dense(py::module_& m, const char* name) {
             std::memcpy(states.mutable_data(), initial.data(), sizeof(T) * std::size_t(b) * n);
             T* sp = states.mutable_data();
             std::vector<pspin::IsingDescentOutcome> out;
+            pspin_py::PyInterrupt interrupt;
             {
               py::gil_scoped_release release;
               out = pspin::ising_descend_batch(couplings, d, sp, b, first_start, opt);
             }
+            interrupt.raise_if_stopped();
             py::array_t<double> energies(b);
             py::array_t<std::int64_t> unstable(b), iterations(b);
             py::array_t<bool> converged(b);
@@ -103,10 +112,12 @@ void bind_ising_landscape(py::module_& m) {
           "run",
           [](const E& e, std::uint64_t task_begin, std::uint64_t task_end, std::uint64_t limit) {
             std::vector<std::uint64_t> codes;
+            pspin_py::PyInterrupt interrupt;
             {
               py::gil_scoped_release release;
               codes = e.run(task_begin, task_end, limit);
             }
+            interrupt.raise_if_stopped();
             py::array_t<std::uint64_t> out(py::ssize_t(codes.size()));
             std::copy(codes.begin(), codes.end(), out.mutable_data());
             return out;

@@ -8,6 +8,7 @@
 #include "pspin/sampling/sphere_pair_sampler.hpp"
 #include "pspin/sampling/sphere_sampler.hpp"
 #include "pspin/sampling/tempering.hpp"
+#include "interrupt.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -81,13 +82,17 @@ py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
                for (int i = 0; i < n; ++i) bx[std::size_t(s) * n + i] = double(x[i]);
              }
              double* tr = trace.mutable_data();
+             pspin_py::PyInterrupt interrupt;
              {
                py::gil_scoped_release release;
                e.pt.anneal(schedule, sweeps_per_step, be, bx, tr);
              }
+             interrupt.raise_if_stopped();
              return py::make_tuple(best_e, best_x, trace);
            }, py::arg("schedule"), py::arg("sweeps_per_step"),
-           "Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).")
+           "Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).\n"
+           "Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine\n"
+           "is left invalid: discard it.")
       .def("betas", [](const E& e) { return py::array_t<double>(e.pt.betas().size(), e.pt.betas().data()); })
       .def("set_betas", [](E& e, const std::vector<double>& betas) { e.pt.set_betas(betas); }, py::arg("betas"))
       .def("stats", [](const E& e) {
@@ -119,8 +124,14 @@ void bind_ising(py::module_& m, const char* name) {
                                          pspin::IsingUpdate update) {
     const int slots = checked_slots(c, initial, betas, ladders);
     const T* x = initial.data();
-    py::gil_scoped_release release;
-    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, update);
+    pspin_py::PyInterrupt interrupt;  // Ctrl-C while building the fields: no engine
+    std::unique_ptr<E> engine;
+    {
+      py::gil_scoped_release release;
+      engine = std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, seed_moves, update);
+    }
+    interrupt.raise_if_stopped();
+    return engine;
   }));
 }
 
@@ -136,9 +147,15 @@ void bind_spherical(py::module_& m, const char* name) {
     const int slots = checked_slots(c, initial, betas, ladders);
     const T* x = initial.data();
     std::vector<double> b = betas;
-    py::gil_scoped_release release;
-    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, std::move(b), seed_moves,
+    pspin_py::PyInterrupt interrupt;  // Ctrl-C while building the fields: no engine
+    std::unique_ptr<E> engine;
+    {
+      py::gil_scoped_release release;
+      engine = std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, std::move(b), seed_moves,
                                leapfrog_steps, step_size);
+    }
+    interrupt.raise_if_stopped();
+    return engine;
   }))
       .def("step_sizes", [](const E& e) {
              const auto& s = e.sampler.step_sizes();
@@ -172,8 +189,14 @@ void bind_spherical_pairs(py::module_& m, const char* name) {
     const int slots = checked_slots(c, initial, betas, ladders);
     const T* x = initial.data();
     std::vector<double> b = betas;
-    py::gil_scoped_release release;
-    return std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, std::move(b), seed_moves, max_angle);
+    pspin_py::PyInterrupt interrupt;  // Ctrl-C while building the fields: no engine
+    std::unique_ptr<E> engine;
+    {
+      py::gil_scoped_release release;
+      engine = std::make_unique<E>(std::move(betas), ladders, seed_swaps, c, x, slots, std::move(b), seed_moves, max_angle);
+    }
+    interrupt.raise_if_stopped();
+    return engine;
   }))
       .def("step_sizes", [](const E& e) {
              const auto& s = e.sampler.step_sizes();

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "pspin/landscape/sphere_descent.hpp"
+#include "interrupt.hpp"
 #include "pybind11.hpp"
 
 namespace {
@@ -19,15 +20,30 @@ void bind_descent(py::module_& m, const char* name) {
                throw std::invalid_argument("initial states must have shape (b, n)");
              const double* x = initial.data();
              const int b = int(initial.shape(0));
-             py::gil_scoped_release release;
-             return std::make_unique<D>(couplings, x, b, method, step, memory, gtol, record_every);
+             pspin_py::PyInterrupt interrupt;
+             std::unique_ptr<D> d;
+             {
+               py::gil_scoped_release release;
+               d = std::make_unique<D>(couplings, x, b, method, step, memory, gtol, record_every);
+             }
+             interrupt.raise_if_stopped();
+             return d;
            }),
            py::arg("couplings"), py::arg("initial"), py::arg("method"), py::arg("step"), py::arg("memory"),
            py::arg("gtol"), py::arg("record_every"), py::keep_alive<1, 2>())
       .def("run", [](D& d, int max_steps) {
-             py::gil_scoped_release release;
-             return d.run(max_steps);
-           }, py::arg("max_steps"), "Iterate every active start up to max_steps times; returns the number still active.")
+             pspin_py::PyInterrupt interrupt;
+             int active;
+             {
+               py::gil_scoped_release release;
+               active = d.run(max_steps);
+             }
+             interrupt.raise_if_stopped();
+             return active;
+           }, py::arg("max_steps"),
+           "Iterate every active start up to max_steps times; returns the number still active.\n"
+           "Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the\n"
+           "descent is left invalid: discard it.")
       .def("states", [](const D& d) {
              py::array_t<double> out({py::ssize_t(d.n_starts()), py::ssize_t(d.n())});
              std::memcpy(out.mutable_data(), d.states().data(), d.states().size() * sizeof(double));

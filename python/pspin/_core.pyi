@@ -159,6 +159,8 @@ class SphereDescentF64:
     def run(self, max_steps: typing.SupportsInt | typing.SupportsIndex) -> int:
         """
         Iterate every active start up to max_steps times; returns the number still active.
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the
+        descent is left invalid: discard it.
         """
     def states(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
@@ -180,6 +182,8 @@ class SphereDescentF32:
     def run(self, max_steps: typing.SupportsInt | typing.SupportsIndex) -> int:
         """
         Iterate every active start up to max_steps times; returns the number still active.
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the
+        descent is left invalid: discard it.
         """
     def states(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
@@ -335,6 +339,8 @@ class IsingTemperingF64:
     def anneal(self, schedule: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], sweeps_per_step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine
+        is left invalid: discard it.
         """
     def aux(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -367,6 +373,8 @@ class IsingTemperingF32:
     def anneal(self, schedule: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], sweeps_per_step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine
+        is left invalid: discard it.
         """
     def aux(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -403,6 +411,8 @@ class SphericalTemperingF64:
     def anneal(self, schedule: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], sweeps_per_step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine
+        is left invalid: discard it.
         """
     def aux(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -450,6 +460,8 @@ class SphericalTemperingF32:
     def anneal(self, schedule: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], sweeps_per_step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine
+        is left invalid: discard it.
         """
     def aux(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -497,6 +509,8 @@ class SphericalPairTemperingF64:
     def anneal(self, schedule: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], sweeps_per_step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine
+        is left invalid: discard it.
         """
     def aux(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -539,6 +553,8 @@ class SphericalPairTemperingF32:
     def anneal(self, schedule: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], sweeps_per_step: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         Simulated annealing (one label): best energies (slots,), their states (slots, n), energy trace (steps, slots).
+        Interrupted by a signal handler's exception (Ctrl-C), it raises that exception and the engine
+        is left invalid: discard it.
         """
     def aux(self) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -574,6 +590,10 @@ class SphericalPairTemperingF32:
 def _flip_threshold_errors(words: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32]) -> tuple:
     """
     Largest error of the single-precision flip thresholds over the given 32-bit draws (Metropolis, heat bath).
+    """
+def _set_interrupt_interval(seconds: typing.SupportsFloat | typing.SupportsIndex) -> float:
+    """
+    Private (tests): seconds between signal checks inside long calls (default 0.05); returns the previous value.
     """
 def build_info() -> dict:
     """

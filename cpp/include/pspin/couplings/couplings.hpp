@@ -11,6 +11,7 @@
 
 #include "pspin/couplings/tuple_layout.hpp"
 #include "pspin/platform/huge_pages.hpp"
+#include "pspin/platform/interrupt.hpp"
 #include "pspin/platform/parallel.hpp"
 #include "pspin/random/gaussian.hpp"
 
@@ -76,12 +77,14 @@ class Couplings {
       throw std::out_of_range("task range out of bounds");
     const Philox4x32Key key = philox_key(seed);
     const double work = double(n_values()) * 30.0 * (task_end - task_begin) / double(tasks_.size());
-#pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
-    for (int t = task_begin; t < task_end; ++t) fill_task(tasks_[t], key);
+    const Interrupt stop;  // polled between rows; the values of a stopped call are garbage
+    parallel_tasks(task_end - task_begin, work > kMinParallelWork, stop, [&](std::int64_t t) {
+      if (!stop.stopped()) fill_task(tasks_[task_begin + t], key, stop);
+    });
   }
 
  private:
-  void fill_task(const Task& task, Philox4x32Key key) {
+  void fill_task(const Task& task, Philox4x32Key key, const Interrupt& stop) {
     DegreeBlock<T>& blk = blocks_[task.block];
     const TupleLayout& L = blk.layout;
     const int p = L.p;
@@ -91,7 +94,9 @@ class Couplings {
     const double base_var = blk.coefficient * blk.coefficient * p_factorial / (2.0 * std::pow(double(n_), p - 1));
     T* out = blk.values.get();
     std::vector<double> z(L.n);
+    InterruptMeter meter(stop);
     for (RowCursor row(L, task.first_begin, task.first_end); row.valid(); row.advance()) {
+      if (meter.stop(30.0 * row.length() + 30.0)) return;
       double prefix_std = std::sqrt(base_var), diag_std = prefix_std;
       if (L.multiset) {
         // Divide by prod_i m_i! over the prefix multiplicities, then once more

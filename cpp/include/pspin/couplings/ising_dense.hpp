@@ -19,6 +19,7 @@
 #include "pspin/couplings/tuple_layout.hpp"
 #include "pspin/dispatch/simd.hpp"
 #include "pspin/platform/huge_pages.hpp"
+#include "pspin/platform/interrupt.hpp"
 #include "pspin/platform/parallel.hpp"
 
 namespace pspin {
@@ -226,9 +227,11 @@ struct IsingDense {
     t = allocate_stream<T>(slice_size * n);
     const auto start = row_starts(blk.layout);
     const T* v = blk.values.get();
+    const Interrupt stop;  // polled per slice; a stopped construction is discarded by its caller
 #pragma omp parallel for schedule(dynamic, 4) if (double(slice_size) * n > kMinParallelWork)
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < n; ++i) {
+      InterruptMeter meter(stop);
+      for (int j = 0; j < n && !meter.stop(double(n)); ++j) {
         T* row = t.get() + i * slice_size + triangle_row(j);  // row[k], k >= row_begin(j)
         std::fill(row + row_begin(j), row + j + 1, T(0));
         if (j == i) {
@@ -242,6 +245,7 @@ struct IsingDense {
         if (b > j) row[b] = T(0);
         for (int k = std::max(b, j) + 1; k < n; ++k) row[k] = v[start[std::size_t(a) * n + b] + k];
       }
+    }
   }
 
 };

@@ -16,6 +16,7 @@
 #include "pspin/dispatch/simd.hpp"
 #include "pspin/kernels/row_products.hpp"
 #include "pspin/kernels/task_reduce.hpp"
+#include "pspin/platform/interrupt.hpp"
 
 namespace pspin {
 namespace detail {
@@ -39,14 +40,17 @@ constexpr std::size_t kShortRowBytes = 4096;
 // a coupling comes from memory once for all. Each configuration's arithmetic
 // is that of B = 1: its result does not depend on the others.
 template <class T, bool Grad>
-void fields_task_rows(const DegreeBlock<T>& blk, const Task& task, const T* X, int count, T* G, double* energy) {
+void fields_task_rows(const DegreeBlock<T>& blk, const Task& task, const T* X, int count, T* G, double* energy,
+                      const Interrupt& stop) {
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
   RowScratch<T> w(len, 1);
+  InterruptMeter meter(stop);
   RowCursor row(L, task.first_begin, task.first_end);
   while (row.valid()) {
     const int lo = row.lo();
+    if (meter.stop(2.0 * count * (n - lo) + 16.0)) return;
     const T* ja = J + row.offset;
     const T* jak = ja - lo;
     const bool pair = row.next_in_run();
@@ -165,12 +169,13 @@ constexpr int kSweepRows = std::min(8, (kSimdRegisters - 4) / 2);
 // wait in racc between tiles. Tiling leaves each sum in the same order.
 template <class T, int R, bool Grad>
 inline void sweep_rows_all_lanes(const T* const* jk, int lo, int n, const T* S, T* G, int B, const T* const* full,
-                                 T* const* racc) {
+                                 T* const* racc, InterruptMeter& stop) {
   constexpr int W = Simd<T>::width;
   constexpr std::size_t kTileBytes = 16 * 1024;
   const int tile = std::max(16, int(kTileBytes / (2 * std::size_t(B) * sizeof(T))));
   for (int k0 = lo; k0 < n; k0 += tile) {
     const int k1 = std::min(n, k0 + tile);
+    if (stop.stop(double(R) * (k1 - k0) * B)) return;
     int c = 0;
     if constexpr (sweep_registers(R, 2) <= kSimdRegisters)
       for (; c + 2 * W <= B; c += 2 * W) sweep_rows<T, R, 2, Grad>(jk, lo, k0, k1, S, G, B, c, full, racc);
@@ -181,17 +186,17 @@ inline void sweep_rows_all_lanes(const T* const* jk, int lo, int n, const T* S, 
 // sweep_rows_all_lanes with the row count `rows` (1..R) as a compile-time constant.
 template <class T, int R, bool Grad>
 inline void sweep_rows_dispatch(int rows, const T* const* jk, int lo, int n, const T* S, T* G, int B,
-                                const T* const* full, T* const* racc) {
+                                const T* const* full, T* const* racc, InterruptMeter& stop) {
   if constexpr (R > 1)
-    if (rows < R) return sweep_rows_dispatch<T, R - 1, Grad>(rows, jk, lo, n, S, G, B, full, racc);
-  sweep_rows_all_lanes<T, R, Grad>(jk, lo, n, S, G, B, full, racc);
+    if (rows < R) return sweep_rows_dispatch<T, R - 1, Grad>(rows, jk, lo, n, S, G, B, full, racc, stop);
+  sweep_rows_all_lanes<T, R, Grad>(jk, lo, n, S, G, B, full, racc, stop);
 }
 
 // B > 1 (padded to a multiple of the SIMD width): vectorise across the batch,
 // sweeping up to kSweepRows rows of a run together.
 template <class T, bool Grad>
 void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S, int B, T* G,
-                         double* energy) {
+                         double* energy, const Interrupt& stop) {
   constexpr int kRows = kSweepRows;
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
@@ -201,9 +206,11 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
   const T* jk[kRows];
   const T* fp[kRows];
   T* rp[kRows];
+  InterruptMeter meter(stop);
   RowCursor row(L, task.first_begin, task.first_end);
   while (row.valid()) {
     const int lo = row.lo();
+    if (meter.stopped()) return;
     int rows = 0;
     for (bool more = true; more && rows < kRows; ++rows) {
       more = row.next_in_run();
@@ -214,7 +221,7 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
       prefix_products(prefixes[rows], len, S, B, B, &leave[std::size_t(rows) * len * B], &full[std::size_t(rows) * B]);
       row.advance();
     }
-    sweep_rows_dispatch<T, kRows, Grad>(rows, jk, lo, n, S, G, B, fp, rp);
+    sweep_rows_dispatch<T, kRows, Grad>(rows, jk, lo, n, S, G, B, fp, rp, meter);
     for (int i = 0; i < rows; ++i) {
       const T* rr = rp[i];
       if (Grad)
@@ -312,8 +319,10 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
   T* gbuf = grad ? zeroed_workspace<T, 0>(offset[groups]) : nullptr;
   double* ebuf = zeroed_workspace<double, 1>(std::size_t(groups) * B);
   const double work = double(C.n_values()) * B;
-#pragma omp parallel for schedule(dynamic, 1) if (work > kMinParallelWork)
-  for (int q = 0; q < groups; ++q) {
+  const Interrupt stop;  // polled between rows and tiles; a stopped call's outputs are garbage
+  parallel_tasks(groups, work > kMinParallelWork, stop, [&](std::int64_t group) {
+    const int q = int(group);
+    if (stop.stopped()) return;
     // Indexed by absolute spin: row first_row[q] is the buffer's first (offset[q] >= first_row[q] * B).
     T* g = grad ? gbuf + (offset[q] - std::size_t(first_row[q]) * B) : nullptr;
     double* e = ebuf + std::size_t(q) * B;
@@ -321,14 +330,14 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
       const Task& task = tasks[t];
       const auto& blk = C.block(task.block);
       if (!spin_major) {
-        if (grad) detail::fields_task_rows<T, true>(blk, task, X, B, g, e);
-        else detail::fields_task_rows<T, false>(blk, task, X, B, g, e);
+        if (grad) detail::fields_task_rows<T, true>(blk, task, X, B, g, e, stop);
+        else detail::fields_task_rows<T, false>(blk, task, X, B, g, e, stop);
       } else {
-        if (grad) detail::fields_task_batched<T, true>(blk, task, X, B, g, e);
-        else detail::fields_task_batched<T, false>(blk, task, X, B, g, e);
+        if (grad) detail::fields_task_batched<T, true>(blk, task, X, B, g, e, stop);
+        else detail::fields_task_batched<T, false>(blk, task, X, B, g, e, stop);
       }
     }
-  }
+  });
   reduce_task_buffers(ebuf, groups, std::size_t(B), energy_out);
   for (int b = 0; b < B; ++b) energy_out[b] = -energy_out[b];
   if (grad) reduce_task_rows(gbuf, offset.data(), first_row.data(), groups, n, B, fields_out);

@@ -7,6 +7,7 @@
 #include "pspin/couplings/couplings.hpp"
 #include "pspin/kernels/row_products.hpp"
 #include "pspin/kernels/task_reduce.hpp"
+#include "pspin/platform/interrupt.hpp"
 
 namespace pspin {
 namespace detail {
@@ -32,13 +33,16 @@ void directional_prefix(const int* prefix, int len, const T* V, int B, const T* 
 // out: directional derivative of the fields along V; fields (optional): the fields
 // themselves, from the same sweep.
 template <class T>
-void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* V, int B, T* out, T* fields) {
+void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* V, int B, T* out, T* fields,
+              const Interrupt& stop) {
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
   std::vector<T> leave(len * B), full(B), leave2(len * len * B), dfull(B), dleave(len * B), r(B), dr(B);
+  InterruptMeter meter(stop);
   for (RowCursor row(L, task.first_begin, task.first_end); row.valid(); row.advance()) {
     const int lo = row.lo();
+    if (meter.stop((4.0 * (n - lo) + len * len) * B)) return;
     const T* jk = J + row.offset - lo;
     prefix_products(row.prefix, len, S, B, B, leave.data(), full.data());
     prefix_products_leave_two(row.prefix, len, S, B, B, leave2.data());
@@ -90,14 +94,16 @@ void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* 
 // Accumulates each unordered pair of tuple positions once into A; the field
 // Jacobian is A + A^T (repeated indices land on the diagonal twice, as they must).
 template <class T>
-void hessian_task(const DegreeBlock<T>& blk, const Task& task, const T* s, double* A) {
+void hessian_task(const DegreeBlock<T>& blk, const Task& task, const T* s, double* A, const Interrupt& stop) {
   const TupleLayout& L = blk.layout;
   const T* J = blk.values.get();
   const int n = L.n, len = L.p - 1;
   std::vector<T> leave(len), leave2(len * len);
   T full;
+  InterruptMeter meter(stop);
   for (RowCursor row(L, task.first_begin, task.first_end); row.valid(); row.advance()) {
     const int lo = row.lo();
+    if (meter.stop(double(len + 1) * (n - lo) + len * len)) return;
     const T* jk = J + row.offset - lo;
     prefix_products(row.prefix, len, s, 1, 1, leave.data(), &full);
     prefix_products_leave_two(row.prefix, len, s, 1, 1, leave2.data());
@@ -125,11 +131,14 @@ void fields_jvp(const Couplings<T>& C, const T* S, const T* V, int B, T* out, T*
   const std::size_t nb = std::size_t(n) * B;
   const std::size_t per_task = fields_out ? 2 * nb : nb;  // [jvp | fields] per task
   T* buf = zeroed_workspace<T, 2>(n_tasks * per_task);
-#pragma omp parallel for schedule(dynamic, 1) if (double(C.n_values()) * B > kMinParallelWork)
-  for (int t = 0; t < n_tasks; ++t) {
+  const Interrupt stop;  // polled between rows; a stopped call's outputs are garbage
+  parallel_tasks(n_tasks, double(C.n_values()) * B > kMinParallelWork, stop, [&](std::int64_t task) {
+    const int t = int(task);
+    if (stop.stopped()) return;
     T* base = buf + t * per_task;
-    detail::hvp_task(C.block(tasks[t].block), tasks[t], S, V, B, base, fields_out ? base + nb : nullptr);
-  }
+    detail::hvp_task(C.block(tasks[t].block), tasks[t], S, V, B, base, fields_out ? base + nb : nullptr, stop);
+  });
+  if (stop.stopped()) return;
   std::vector<T> reduced(per_task);
   reduce_task_buffers(buf, n_tasks, per_task, reduced.data());
   std::copy(reduced.begin(), reduced.begin() + nb, out);
@@ -147,13 +156,15 @@ void fields_jacobian(const Couplings<T>& C, const T* s, double* out) {
   const int groups = std::min(kGroups, n_tasks);
   const std::size_t nn = std::size_t(n) * n;
   double* buf = zeroed_workspace<double, 3>(std::size_t(groups) * nn);
-#pragma omp parallel for schedule(dynamic, 1) if (double(C.n_values()) * 3 > kMinParallelWork)
-  for (int g = 0; g < groups; ++g) {
+  const Interrupt stop;  // polled between rows; a stopped call's outputs are garbage
+  parallel_tasks(groups, double(C.n_values()) * 3 > kMinParallelWork, stop, [&](std::int64_t group) {
+    const int g = int(group);
     const int t_begin = int(std::int64_t(n_tasks) * g / groups);
     const int t_end = int(std::int64_t(n_tasks) * (g + 1) / groups);
-    for (int t = t_begin; t < t_end; ++t)
-      detail::hessian_task(C.block(tasks[t].block), tasks[t], s, buf + std::size_t(g) * nn);
-  }
+    for (int t = t_begin; t < t_end && !stop.stopped(); ++t)
+      detail::hessian_task(C.block(tasks[t].block), tasks[t], s, buf + std::size_t(g) * nn, stop);
+  });
+  if (stop.stopped()) return;
   reduce_task_buffers(buf, groups, nn, out);
   // Symmetrise: out = A + A^T.
 #pragma omp parallel for schedule(static) if (double(nn) > kMinParallelWork)

@@ -14,6 +14,7 @@
 #include "pspin/couplings/couplings.hpp"
 #include "pspin/couplings/ising_dense.hpp"
 #include "pspin/kernels/fields.hpp"
+#include "pspin/platform/interrupt.hpp"
 #include "pspin/platform/parallel.hpp"
 #include "pspin/random/philox.hpp"
 
@@ -80,7 +81,7 @@ int most_unstable(const T* s, const double* h, int n) {
 // spent. s, h and out are updated in place.
 template <class T>
 void ising_descend_incremental(const IsingDense<T>& d, T* s, double* h, IsingDescentOutcome& out,
-                               std::uint64_t start, const IsingDescentSettings& opt) {
+                               std::uint64_t start, const IsingDescentSettings& opt, const Interrupt& stop) {
   const int n = d.n;
   std::vector<int> order(opt.method == IsingMethod::Random ? n : 0);
   const Philox4x32Key key = philox_key(opt.order_key);
@@ -95,7 +96,9 @@ void ising_descend_incremental(const IsingDense<T>& d, T* s, double* h, IsingDes
     s[i] = -s[i];
   };
   if (it == 0 && out.trajectory.empty()) record();
+  InterruptMeter meter(stop);
   while (it < opt.max_iterations) {
+    if (meter.stop(opt.method == IsingMethod::Greedy ? 2.0 * n + d.flip_cost() : n * d.flip_cost())) break;
     bool moved = false;
     if (opt.method == IsingMethod::Greedy) {
       const int best = most_unstable(s, h, n);
@@ -133,17 +136,18 @@ std::vector<IsingDescentOutcome> ising_descend_batch(const Couplings<T>& c, cons
   std::vector<double> h(std::size_t(b) * n), energy(b);
   std::vector<int> pending(b);
   std::iota(pending.begin(), pending.end(), 0);
+  const Interrupt stop;  // polled every iteration; a stopped call's outcomes are garbage
   fields_of_rows(c, states, pending.data(), int(pending.size()), h.data(), energy.data());
   for (int r = 0; r < b; ++r) out[r].energy = energy[r];
-  while (!pending.empty()) {
+  while (!pending.empty() && !stop.stopped()) {
     const int m = int(pending.size());
     const double work = double(m) * n * d.flip_cost();
-#pragma omp parallel for schedule(dynamic, 1) if (m > 1 && work > kMinParallelWork)
-    for (int k = 0; k < m; ++k) {
+    parallel_tasks(m, m > 1 && work > kMinParallelWork, stop, [&](std::int64_t k) {
       const int r = pending[k];
-      ising_descend_incremental(d, states + std::size_t(r) * n, h.data() + std::size_t(r) * n, out[r],
-                                first_start + std::uint64_t(r), opt);
-    }
+      if (!stop.stopped())
+        ising_descend_incremental(d, states + std::size_t(r) * n, h.data() + std::size_t(r) * n, out[r],
+                                  first_start + std::uint64_t(r), opt, stop);
+    });
     fields_of_rows(c, states, pending.data(), int(pending.size()), h.data(), energy.data());
     std::vector<int> again;
     for (int r : pending) {

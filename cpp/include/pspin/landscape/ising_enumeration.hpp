@@ -17,6 +17,7 @@
 
 #include "pspin/couplings/ising_dense.hpp"
 #include "pspin/dispatch/simd.hpp"
+#include "pspin/platform/interrupt.hpp"
 #include "pspin/platform/parallel.hpp"
 
 namespace pspin {
@@ -84,8 +85,10 @@ class IsingEnumerator {
     std::vector<std::vector<std::uint64_t>> found(count);
     const double work = double(count) * double(states_per_task()) * flip_cost_;
     Budget budget{limit};
-#pragma omp parallel for schedule(dynamic, 1) if (count > 1 && work > kMinParallelWork)
-    for (std::int64_t t = 0; t < count; ++t) walk(task_begin + std::uint64_t(t), found[t], budget);
+    const Interrupt stop;  // polled every few thousand states; a stopped call's codes are garbage
+    parallel_tasks(count, count > 1 && work > kMinParallelWork, stop, [&](std::int64_t t) {
+      if (!stop.stopped()) walk(task_begin + std::uint64_t(t), found[t], budget, stop);
+    });
     std::vector<std::uint64_t> out;
     for (const auto& f : found) out.insert(out.end(), f.begin(), f.end());
     return out;
@@ -123,17 +126,18 @@ class IsingEnumerator {
   // Walks with the block count as a compile-time constant, so that s and h stay in registers.
   static constexpr int kMaxBlocks = (kMaxSpins + kWidth - 1) / kWidth;
   template <int NB = 1>
-  void walk(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
+  void walk(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget, const Interrupt& stop) const {
     if constexpr (NB < kMaxBlocks)
-      if (blocks_ > NB) return walk<NB + 1>(task, found, budget);
-    walk_blocks<NB>(task, found, budget);
+      if (blocks_ > NB) return walk<NB + 1>(task, found, budget, stop);
+    walk_blocks<NB>(task, found, budget, stop);
   }
 
   template <int NB>
-  void walk_blocks(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
-    if (has2_ && has3_) return walk_task<NB, true, true>(task, found, budget);
-    if (has3_) return walk_task<NB, false, true>(task, found, budget);
-    walk_task<NB, true, false>(task, found, budget);
+  void walk_blocks(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget,
+                   const Interrupt& stop) const {
+    if (has2_ && has3_) return walk_task<NB, true, true>(task, found, budget, stop);
+    if (has3_) return walk_task<NB, false, true>(task, found, budget, stop);
+    walk_task<NB, true, false>(task, found, budget, stop);
   }
 
   // Whether some s_i h_i < -margin, i.e. the state is surely unstable.
@@ -154,7 +158,7 @@ class IsingEnumerator {
   static constexpr int kKeptRows = 4;
 
   template <int NB, bool kHas2, bool kHas3>
-  void walk_task(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget) const {
+  void walk_task(std::uint64_t task, std::vector<std::uint64_t>& found, Budget& budget, const Interrupt& stop) const {
     std::uint64_t code = task << walk_bits_;
     vec s[NB], h[NB];
     for (int b = 0; b < NB; ++b)
@@ -174,7 +178,9 @@ class IsingEnumerator {
     };
     if (!check()) return;
     const std::uint64_t steps = states_per_task();
+    constexpr std::uint64_t kPollEvery = 4096;  // states between polls
     for (std::uint64_t k = 1; k < steps; ++k) {
+      if (k % kPollEvery == 0 && stop.stop(double(kPollEvery) * flip_cost_)) return;
       const int i = __builtin_ctzll(k);
       const double c = -2.0 * s[i / kWidth][i % kWidth];
       if (kHas2) {

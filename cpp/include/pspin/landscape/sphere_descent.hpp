@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pspin/kernels/fields.hpp"
+#include "pspin/platform/interrupt.hpp"
 
 namespace pspin {
 
@@ -60,8 +61,11 @@ class SphereDescent {
   }
 
   // Runs up to max_steps iterations of every active start; returns how many are still active.
+  // Interrupted (platform/interrupt.hpp): returns early, and the descent's state is
+  // garbage; the caller discards the object.
   int run(int max_steps) {
-    for (int step = 0; step < max_steps; ++step) {
+    const Interrupt stop;
+    for (int step = 0; step < max_steps && !stop.stop(0.0); ++step) {
       std::vector<int> active = starts_in(State::Active);
       if (active.empty()) break;
       if (method_ == SphereMethod::GradientDescent) gd_iteration(active);
@@ -236,7 +240,8 @@ class SphereDescent {
 #pragma omp parallel for schedule(static) if (double(active.size()) * n_ > kMinParallelWork)
     for (int j = 0; j < int(active.size()); ++j) lbfgs_direction(active[j]);
     std::vector<int> searching = active;
-    while (!searching.empty()) {
+    const Interrupt stop;
+    while (!searching.empty() && !stop.stopped()) {
       for (int i : searching) retract(i, t_[i]);
       evaluate(searching, trial_.data(), e_trial_.data(), g_trial_.data());
       std::vector<int> again;

@@ -20,6 +20,7 @@
 #include "pspin/couplings/ising_high_degree.hpp"
 #include "pspin/dispatch/simd.hpp"
 #include "pspin/kernels/fields.hpp"
+#include "pspin/platform/interrupt.hpp"
 #include "pspin/random/streams.hpp"
 #include "pspin/sampling/flip_thresholds.hpp"
 
@@ -66,7 +67,10 @@ class IsingSampler {
   // slot that flips it).
   static constexpr bool kSweepsByLadder = true;
 
-  void sweep_slots(int first, int count, const double* beta_of_slot, std::uint64_t sweep) {
+  // stop: polled inside the sweep (annealing, which discards the sampler when
+  // interrupted, so a sweep may stop half done); none for tempering runs.
+  void sweep_slots(int first, int count, const double* beta_of_slot, std::uint64_t sweep,
+                   const Interrupt& stop = Interrupt(nullptr)) {
     // Incremental energies drift by rounding; recompute them at sweep indices
     // fixed in advance, so a resumed run refreshes exactly where an unbroken one does.
     if (sweep > 0 && sweep % kRefreshEvery == 0) refresh(first, count);
@@ -74,7 +78,8 @@ class IsingSampler {
     thread_local Scratch scratch;
     scratch.resize(count);
     const auto ctr = philox_counter(0, 0, sweep, RandomPurpose::IsingSweep);
-    for (int i0 = 0; i0 < n_; i0 += kBlock) {
+    InterruptMeter meter(stop);
+    for (int i0 = 0; i0 < n_ && !meter.stop(double(count) * kBlock * 8); i0 += kBlock) {
       const Block block{i0, std::min(kBlock, n_ - i0)};
       for (int a = 0; a < count; ++a) {
         scratch.half_inverse_beta[a] = 0.5 / beta_of_slot[a];
@@ -99,6 +104,7 @@ class IsingSampler {
               scratch.flipping[m++] = a;
           }
           if (m > 0) flip_all(i, first, scratch.flipping.data(), m, block, scratch);
+          if (meter.stop(double(m) * (dense_.flip_cost() + n_) + count)) return;
         }
       }
       apply_deferred(first, count, block, scratch);

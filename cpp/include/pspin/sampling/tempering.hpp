@@ -17,7 +17,8 @@
 //                                            // per-temperature settings (step sizes)
 //   double overlap(int a, int b) const;      // s_a . s_b / n
 // or, declaring `static constexpr bool kSweepsByLadder = true`,
-//   void sweep_slots(int first, int count, const double* beta, std::uint64_t sweep);
+//   void sweep_slots(int first, int count, const double* beta, std::uint64_t sweep,
+//                    const Interrupt& stop);  // stop: polled inside the sweep (annealing)
 // for samplers whose slots are independent (then each ladder runs on its own thread).
 #pragma once
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "pspin/platform/interrupt.hpp"
 #include "pspin/platform/parallel.hpp"
 #include "pspin/random/philox.hpp"
 #include "pspin/random/streams.hpp"
@@ -221,11 +223,14 @@ class Tempering {
   // seen after any sweep (best_energy, slots) and its configuration (best_state,
   // slots x n, as double); trace (steps x slots) gets the energy after each step.
   // The same counters as run(), so it equals the step-by-step Python loop.
+  // Interrupted (platform/interrupt.hpp): returns early with the sampler, the
+  // sweep count and the outputs garbage; the caller discards the engine.
   void anneal(const std::vector<double>& schedule, int sweeps_per_step, double* best_energy, double* best_state,
               double* trace) {
     if (R_ != 1) throw std::invalid_argument("annealing needs a single temperature label");
     const int n = S_.n(), steps = int(schedule.size());
     const std::uint64_t start = sweep_;
+    const Interrupt stop;  // polled after every sweep
     auto keep_best = [&](int slot) {
       if (S_.energy(slot) >= best_energy[slot]) return;
       best_energy[slot] = S_.energy(slot);
@@ -239,26 +244,28 @@ class Tempering {
       const double work = double(steps) * sweeps_per_step * K_ * n;
       const int group = std::clamp((K_ + max_threads() - 1) / max_threads(), 1, kLockstepSlots);
       const int groups = (K_ + group - 1) / group;
-#pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kMinParallelWork)
-      for (int g = 0; g < groups; ++g) {
-        const int first = g * group, count = std::min(group, K_ - first);
-        for (int step = 0; step < steps; ++step) {
+      parallel_tasks(groups, groups > 1 && work > kMinParallelWork, stop, [&](std::int64_t g) {
+        const int first = int(g) * group, count = std::min(group, K_ - first);
+        const InterruptShare share(stop);  // the sweeps poll inside too
+        for (int step = 0; step < steps && !stop.stopped(); ++step) {
           const std::vector<double> beta(count, schedule[step]);
           for (int t = 0; t < sweeps_per_step; ++t) {
-            S_.sweep_slots(first, count, beta.data(), start + std::uint64_t(step) * sweeps_per_step + t);
+            S_.sweep_slots(first, count, beta.data(), start + std::uint64_t(step) * sweeps_per_step + t, stop);
             for (int k = first; k < first + count; ++k) keep_best(k);
+            if (stop.stop(double(count) * n)) break;
           }
           for (int k = first; k < first + count; ++k) trace[std::size_t(step) * K_ + k] = S_.energy(k);
         }
-      }
+      });
     } else {
       std::vector<double> beta_of_slot(K_);
-      for (int step = 0; step < steps; ++step) {
+      for (int step = 0; step < steps && !stop.stopped(); ++step) {
         set_betas({schedule[step]});
         std::fill(beta_of_slot.begin(), beta_of_slot.end(), schedule[step]);
         for (int t = 0; t < sweeps_per_step; ++t) {
           S_.sweep_all(beta_of_slot.data(), temp_of_slot_.data(), start + std::uint64_t(step) * sweeps_per_step + t);
           for (int k = 0; k < K_; ++k) keep_best(k);
+          if (stop.stop(double(K_) * n)) break;
         }
         for (int k = 0; k < K_; ++k) trace[std::size_t(step) * K_ + k] = S_.energy(k);
       }
