@@ -87,6 +87,9 @@ CHILD = """
 import os, signal, sys, time
 import numpy as np
 import pspin
+# A child started from a background job inherits SIGINT ignored (POSIX shells do that), and
+# Python then keeps it ignored: give it Python's usual handler, as an interactive run has.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 {handler}
 {setup}
 print("READY", flush=True)

@@ -17,6 +17,17 @@ import pytest
 from pspin.sampling import ParallelTempering, geometric_temperatures
 from pspin.sampling import checkpoint as ckpt
 
+
+@pytest.fixture(autouse=True)
+def _python_sigint_handler():
+    """These tests send SIGINT to this process. Under a background job (a CI runner, nohup)
+    SIGINT starts ignored and Python keeps it so; give it Python's usual handler meanwhile."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="needs POSIX signals")
 
 _MODEL = pspin.IsingPSpin(16, 3, seed=4)
