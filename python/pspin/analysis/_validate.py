@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -49,3 +50,24 @@ def scalar_or_array(a: np.ndarray) -> Any:
     """0-d arrays become numpy scalars; others are returned unchanged."""
     a = np.asarray(a)
     return a[()] if a.ndim == 0 else a
+
+
+def warn_undefined(bad: Any, what: str, axis: int, quantity: str, why: str = "constant") -> None:
+    """RuntimeWarning when some series give an undefined (NaN) ``quantity``.
+
+    ``bad`` flags the series (leading shape) for which ``quantity`` is NaN, ``what`` names
+    the argument and ``axis`` its time axis; ``why`` says what makes them undefined. The
+    warning points at the caller of the public function.
+    """
+    bad = np.asarray(bad, dtype=bool)
+    count = int(np.count_nonzero(bad))
+    if count == 0:
+        return
+    where = "" if bad.ndim == 0 else f" (first at index {tuple(int(i) for i in np.argwhere(bad)[0])})"
+    series_word = "series" if bad.ndim == 0 else f"{count} of {bad.size} series"
+    warnings.warn(
+        f"{what}: {series_word} along axis {axis} {'is' if count == 1 else 'are'} {why}{where}; "
+        f"{quantity} is undefined there and returned as NaN",
+        RuntimeWarning,
+        stacklevel=3,
+    )

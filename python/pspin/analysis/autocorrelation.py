@@ -41,7 +41,7 @@ import numpy as np
 
 from .._validate import positive_float
 from ._validate import scalar_or_array as _out
-from ._validate import series
+from ._validate import series, warn_undefined
 
 __all__ = [
     "AutocorrelationResult",
@@ -61,7 +61,7 @@ class AutocorrelationResult:
     ----------
     tau : ndarray
         ``tau_int = 1/2 + sum_{t=1}^{W} rho(t)`` in units of the sampling interval
-        (nan for a constant series).
+        (nan for a constant series, with a RuntimeWarning).
     error : ndarray
         Madras-Sokal error ``tau sqrt((4 W + 2) / N)``.
     window : ndarray of int
@@ -102,7 +102,8 @@ def autocorrelation_function(x: Any, *, axis: int = -1) -> np.ndarray:
     Returns
     -------
     ndarray, shape (..., N)
-        ``rho`` with time on the last axis; rows of a constant series are nan.
+        ``rho`` with time on the last axis; rows of a constant series are nan, with a
+        RuntimeWarning naming the argument and axis.
 
     Examples
     --------
@@ -111,7 +112,9 @@ def autocorrelation_function(x: Any, *, axis: int = -1) -> np.ndarray:
     [1.0, -0.75, 0.5, -0.25]
     """
     y = series(x, "x", axis=axis, min_length=2)
-    return _rho(y)
+    rho = _rho(y)
+    warn_undefined(np.isnan(rho[..., 0]), "x", axis, "the autocorrelation rho(t)")
+    return rho
 
 
 def _rho(y: np.ndarray) -> np.ndarray:
@@ -165,12 +168,17 @@ def integrated_autocorrelation_time(
     >>> abs(float(r.tau) - 0.5) < 0.05
     True
     """
+    return _tau(x, c, tol, axis, "tau_int")
+
+
+def _tau(x: Any, c: Any, tol: Any, axis: int, quantity: str) -> AutocorrelationResult:
     y = series(x, "x", axis=axis, min_length=2)
     c = positive_float(c, "c")
     tol = positive_float(tol, "tol")
     n = y.shape[-1]
     rho = _rho(y)
     constant = np.isnan(rho[..., 0])
+    warn_undefined(constant, "x", axis, quantity)
     rho = np.where(constant[..., None], 0.0, rho)
     # taus[W] = 1/2 + sum_{t=1}^{W} rho(t) = sum_{t=0}^{W} rho(t) - 1/2.
     taus = np.cumsum(rho, axis=-1) - 0.5
@@ -207,8 +215,8 @@ def effective_sample_size(x: Any, c: float = 5.0, *, axis: int = -1) -> Any:
     Returns
     -------
     ndarray or numpy scalar
-        Shape of ``x`` without its time axis; nan for a constant series or a
-        non-positive ``tau``. Not clipped to ``N``: anti-correlated series
+        Shape of ``x`` without its time axis; nan for a constant series (with a
+        RuntimeWarning) or a non-positive ``tau``. Not clipped to ``N``: anti-correlated series
         (``0 < tau_int < 1/2``) give more than ``N``.
 
     Examples
@@ -219,7 +227,7 @@ def effective_sample_size(x: Any, c: float = 5.0, *, axis: int = -1) -> Any:
     >>> 3500 < float(analysis.effective_sample_size(x)) < 4700
     True
     """
-    r = integrated_autocorrelation_time(x, c, axis=axis)
+    r = _tau(x, c, 50.0, axis, "the effective sample size N / (2 tau_int)")
     tau = np.asarray(r.tau, dtype=np.float64)
     ess = np.divide(r.n, 2.0 * tau, out=np.full_like(tau, np.nan), where=tau > 0.0)
     return _out(ess)

@@ -49,7 +49,7 @@ import numpy as np
 
 from .._validate import positive_float, positive_int
 from ._validate import scalar_or_array as _out
-from ._validate import series
+from ._validate import series, warn_undefined
 
 __all__ = ["BinningResult", "binning_error", "blocking_levels"]
 
@@ -80,7 +80,7 @@ class BinningResult:
     tau_int : ndarray
         Implied integrated autocorrelation time ``(n error^2 / s^2) / 2`` with ``s^2``
         the (n-1)-normalised sample variance (``0.5`` for uncorrelated data; nan for a
-        constant series).
+        constant series, with a RuntimeWarning).
     levels_block_size : ndarray of int, shape (L,)
         Block size of every blocking level ``0..L-1``.
     levels_error : ndarray, shape (..., L)
@@ -185,6 +185,11 @@ def binning_error(
     >>> bool(r.converged), abs(float(r.error) * 64 - 1) < 0.3  # sigma / sqrt(n) = 1/64
     (True, True)
     """
+    return _binning_error(x, min_bins=min_bins, method=method, alpha=alpha, axis=axis, warn=True)
+
+
+def _binning_error(x: Any, *, min_bins: Any, method: Any, alpha: Any, axis: int, warn: bool) -> BinningResult:
+    """:func:`binning_error`; ``warn=False`` leaves out the warning about tau_int of constant series."""
     y = series(x, "x", axis=axis, min_length=2)
     min_bins = positive_int(min_bins, "min_bins", minimum=2)
     if method not in ("lee", "jonsson"):
@@ -222,6 +227,8 @@ def binning_error(
     converged = nb >= min_bins
     s2 = var_k[..., 0] * n / (n - 1)
     tau = np.divide(n * err2, 2.0 * s2, out=np.full_like(err2, np.nan), where=s2 > 0.0)
+    if warn:
+        warn_undefined(~(s2 > 0.0), "x", axis, "tau_int (mean and error, 0, are exact)")
 
     return BinningResult(
         mean=_out(mean),

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._validate import positive_float, positive_int
 from ._validate import series
-from .binning import binning_error
+from .binning import _binning_error
 
 __all__ = ["LogBinningReport", "is_equilibrated", "log_binning"]
 
@@ -91,7 +91,8 @@ def log_binning(x: Any, *, min_bins: int = 16, axis: int = -1) -> LogBinningRepo
         w = y[..., start[i] : stop[i]]
         mean[..., i] = w.mean(axis=-1)
         if w.shape[-1] >= 2:
-            r = binning_error(w, min_bins=min_bins)
+            # Only the errors are used: a constant window (error 0) needs no warning.
+            r = _binning_error(w, min_bins=min_bins, method="lee", alpha=0.05, axis=-1, warn=False)
             error[..., i] = r.error
             converged[..., i] = r.converged
     return LogBinningReport(start=start, stop=stop, mean=mean, error=error, converged=converged)

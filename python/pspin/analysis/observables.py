@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validate import positive_int
-from ._validate import series
+from ._validate import series, warn_undefined
 from .jackknife import JackknifeResult, jackknife
 
 __all__ = ["binder_ratio", "specific_heat"]
@@ -35,7 +35,8 @@ def binder_ratio(q: Any, *, n_blocks: int = 32, axis: int = -1) -> JackknifeResu
     Returns
     -------
     JackknifeResult
-        ``estimate`` is nan where ``<q^2> = 0``.
+        ``estimate`` is nan where ``<q^2> = 0`` (q identically zero), with a
+        RuntimeWarning naming the series.
 
     Notes
     -----
@@ -55,6 +56,7 @@ def binder_ratio(q: Any, *, n_blocks: int = 32, axis: int = -1) -> JackknifeResu
     1.0
     """
     y = series(q, "q", axis=axis, min_length=2)
+    warn_undefined(np.all(y == 0.0, axis=-1), "q", axis, "the Binder ratio (<q^2> = 0)", why="identically zero")
 
     def g(m2: np.ndarray, m4: np.ndarray) -> np.ndarray:
         ratio = np.divide(m4, m2 * m2, out=np.full_like(m4, np.nan), where=m2 > 0.0)

@@ -203,7 +203,7 @@ def critical_points(
         raise ValueError("initial states must be non-zero (they are normalised onto the sphere)")
     n = model.n
     radius = np.sqrt(n)
-    cap = 0.5 * radius if max_step is None else float(max_step)
+    cap = 0.5 * radius if max_step is None else _validate.positive_float(max_step, "max_step")
     b = states.shape[0]
     out_states = np.empty_like(states)
     energies = np.empty(b)

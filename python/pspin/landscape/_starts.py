@@ -26,4 +26,7 @@ def initial_states(model: PSpinModel, n_starts: Any, initial: Any, seed: _seed.S
     arr, _ = _validate.batch(initial, model.n, "initial")
     if n_starts is not None and _validate.positive_int(n_starts, "n_starts") != arr.shape[0]:
         raise ValueError(f"n_starts = {n_starts} does not match the {arr.shape[0]} initial states")
+    if model.kind == "spherical":
+        # Normalised onto the sphere by the callers: no overflow of |s|^2 for huge entries.
+        return _validate.sphere_safe(arr), seq
     return np.array(arr, dtype=np.float64), seq

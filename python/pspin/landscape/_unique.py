@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -49,11 +50,21 @@ def unique_states(
     ((3, 4), (2, 4))
     """
     arr, _ = _validate.batch(states, np.shape(states)[-1] if np.ndim(states) else 0, "states")
+    if model is not None:
+        from ..models import PSpinModel
+
+        if not isinstance(model, PSpinModel):
+            raise TypeError(f"model must be a SphericalPSpin or IsingPSpin (or None), got {type(model).__name__}")
     if flip_symmetric is None:
         flip_symmetric = model is not None and all(d % 2 == 0 for d in model.degrees)
+    elif not isinstance(flip_symmetric, (bool, np.bool_)):
+        raise TypeError(f"flip_symmetric must be a bool or None, got {type(flip_symmetric).__name__}")
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a real number in (0, 1), got {type(tol).__name__}")
     if not (np.isfinite(tol) and 0 < tol < 1):
         raise ValueError(f"tol must lie in (0, 1), got {tol}")
-    x = arr.astype(np.float64)
+    # Scaled by powers of two where |s|^2 would overflow: the overlaps do not change.
+    x = _validate.sphere_safe(arr)
     norms = np.linalg.norm(x, axis=1)
     if np.any(norms == 0):
         raise ValueError("states must be non-zero")

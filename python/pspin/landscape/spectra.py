@@ -46,9 +46,11 @@ def smallest_hessian_eigenvalues(model: SphericalPSpin, s: Any, k: int = 1, *, t
     k = _validate.positive_int(k, "k")
     if k > model.n - 2:
         raise ValueError(f"k must be <= n - 2 = {model.n - 2} for the iterative solver; use hessian_spectrum")
+    tol = _validate.positive_float(tol, "tol")
     state, single = _validate.batch(s, model.n, "state")
     if not single:
         raise ValueError("give one state of shape (n,)")
+    _validate.on_sphere(state, model.n, model.dtype, "state")
     x = state[0].astype(np.float64)
     unit = x / np.linalg.norm(x)
     # Shift the radial direction far above the spectrum (bound from the Frobenius norm scale).

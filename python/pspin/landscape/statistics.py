@@ -26,6 +26,10 @@ def overlap_matrix(states: Any) -> np.ndarray:
     """
     arr, _ = _validate.batch(states, np.shape(states)[-1], "states")
     x = arr.astype(np.float64)
+    limit = np.sqrt(np.finfo(np.float64).max / (4.0 * x.shape[1]))
+    if x.size and np.max(np.abs(x)) > limit:
+        raise ValueError(f"states has entries up to {np.max(np.abs(x)):.3g}: their overlaps overflow float64 "
+                         f"(|s_i| <= {limit:.3g}); states are meant to have |s|^2 = n or +-1 spins")
     return (x @ x.T) / x.shape[1]
 
 

@@ -91,6 +91,26 @@ def from_spec(spec: Mapping[str, Any], couplings: Mapping[int, np.ndarray] | Non
     return model
 
 
+def _tensor_scale(arr: np.ndarray, degree: int, dtype: np.dtype) -> None:
+    """Refuse tensors whose energies ``dtype`` cannot hold (the rule of coefficient_scale).
+
+    By Cauchy-Schwarz, |H_p(s)| <= ||T_p||_F n^(p/2) / p! on the sphere |s|^2 = n (and
+    for +-1 spins); that bound must stay below 1e-3 sqrt(finfo(dtype).max).
+    """
+    n = arr.shape[0]
+    big = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if big == 0.0:
+        return
+    frob = big * float(np.linalg.norm(arr / big))
+    log_bound = np.log(frob) + 0.5 * degree * np.log(n) - float(np.sum(np.log(np.arange(1, degree + 1))))
+    limit = _validate._SCALE_MARGIN * np.sqrt(float(np.finfo(dtype).max))
+    if log_bound > np.log(limit):
+        raise ValueError(
+            f"tensor of degree {degree} is too large for {np.dtype(dtype).name}: its energy bound "
+            f"||T||_F n^(p/2)/p! = {np.exp(log_bound):.3g} must be <= {limit:.3g}; rescale the tensor"
+        )
+
+
 # Dense tensors beyond this are refused by .tensors(): they are for checks at small n.
 _MAX_DENSE_BYTES = 2**31
 
@@ -123,6 +143,7 @@ class PSpinModel:
         spec = _validate.degree_spec(p)
         self._n = _validate.spin_count(n, list(spec))
         self._dtype = _validate.real_dtype(dtype)
+        _validate.coefficient_scale(spec, self._n, self._dtype)
         self._ensemble = _validate.ensemble_name(ensemble, self._ensembles)
         self._coefficients = spec
         self._seed_sequence = _seed.as_seed_sequence(seed)
@@ -187,6 +208,7 @@ class PSpinModel:
             n = arr.shape[0]
             if not np.isfinite(arr).all():
                 raise ValueError(f"tensor of degree {degree} contains NaN or infinite entries")
+            _tensor_scale(arr, int(degree), _validate.real_dtype(dtype))
             if not is_symmetric(arr):
                 raise ValueError(f"tensor of degree {degree} is not symmetric under index permutations")
             dense[int(degree)] = arr
@@ -378,6 +400,7 @@ class PSpinModel:
         vec, vsingle = _validate.batch(v, self._n, "vectors")
         if vec.shape != arr.shape or vsingle != single:
             raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
+        _validate.vector_range(vec, self._dtype, "vectors")
         jvp, _ = self._couplings.fields_jvp(arr, np.ascontiguousarray(vec, dtype=self._dtype), False)
         out = np.negative(jvp)
         return out[0] if single else out

@@ -124,6 +124,7 @@ class SphericalPSpin(PSpinModel):
         vec, vsingle = _validate.batch(v, self._n, "vectors")
         if vec.shape != arr.shape or vsingle != single:
             raise ValueError(f"v must have the same shape as s, got {np.shape(v)} and {np.shape(s)}")
+        _validate.vector_range(vec, self._dtype, "vectors")
         s64 = arr.astype(np.float64)
         norm2 = np.sum(s64 * s64, axis=1, keepdims=True)
         vt = vec - np.sum(vec * s64, axis=1, keepdims=True) / norm2 * s64

@@ -174,6 +174,7 @@ def _initial(model: PSpinModel, initial: Any, n_starts: int | None) -> np.ndarra
     if isinstance(model, IsingPSpin):
         _validate.ising_spins(arr, "initial")
         return arr
+    arr = _validate.sphere_safe(arr)  # |s|^2 of entries near 1e+-300 would overflow
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     if not np.all(norms > 0):
         raise ValueError("initial states must be non-zero (they are scaled onto the sphere)")

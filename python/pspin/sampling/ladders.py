@@ -6,6 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import positive_float
+
+#: The most temperatures a ladder may have.
+_MAX_COUNT = 10**6
+
 
 def geometric_temperatures(t_min: float, t_max: float, count: int) -> np.ndarray:
     """``count`` temperatures from t_min to t_max in geometric progression (ascending).
@@ -19,7 +24,8 @@ def geometric_temperatures(t_min: float, t_max: float, count: int) -> np.ndarray
     t_min, t_max : float
         Lowest and highest temperature, ``0 < t_min <= t_max``, finite.
     count : int
-        Number of temperatures, >= 1.
+        Number of temperatures, in [1, 10^6] (a ladder is one engine slot per
+        temperature and replica: more could not be simulated).
 
     Examples
     --------
@@ -27,8 +33,10 @@ def geometric_temperatures(t_min: float, t_max: float, count: int) -> np.ndarray
     >>> [round(float(t), 6) for t in pspin.sampling.geometric_temperatures(0.5, 2.0, 3)]
     [0.5, 1.0, 2.0]
     """
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-        raise ValueError(f"count must be an int >= 1, got {count!r}")
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or not 1 <= count <= _MAX_COUNT:
+        raise ValueError(f"count must be an int in [1, {_MAX_COUNT}], got {count!r}")
+    t_min = positive_float(t_min, "t_min")
+    t_max = positive_float(t_max, "t_max")
     if not (np.isfinite(t_min) and np.isfinite(t_max) and 0 < t_min <= t_max):
         raise ValueError(f"need 0 < t_min <= t_max, finite; got t_min={t_min}, t_max={t_max}")
     return np.geomspace(float(t_min), float(t_max), int(count))

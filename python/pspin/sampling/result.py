@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import analysis
+from .. import _validate, analysis
 from .._results import RUN_INFO, Result, axes, result_type
 
 
@@ -197,7 +197,14 @@ class PTResult(Result):
         return np.asarray(self._binder.error)
 
     def overlap_histogram(self, bins: int = 50) -> tuple[np.ndarray, np.ndarray]:
-        """P(q) per temperature: (R, bins) densities and the (bins+1,) edges on [-1, 1]."""
+        """P(q) per temperature: (R, bins) densities and the (bins+1,) edges on [-1, 1].
+
+        Needs replicas >= 2 and at least one sample (ValueError otherwise, as the other
+        overlap properties); ``bins`` is an int in [1, 10^7].
+        """
+        self._need_overlaps()
+        self._need_samples()
+        bins = _validate.positive_int(bins, "bins", maximum=10**7)
         edges = np.linspace(-1.0, 1.0, bins + 1)
         q = self.overlaps.reshape(self.overlaps.shape[0], -1)
         return np.stack([np.histogram(row, bins=edges, density=True)[0] for row in q]), edges

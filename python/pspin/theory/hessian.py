@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _semicircle as sc
-from ._validate import ModelSpec, as_mixture, as_real_array, scalar_or_array
+from ._validate import ModelSpec, as_mixture, as_real_array, explain_failures, scalar_or_array
 from .mixed import kac_rice_parameters, radial_multiplier
 
 __all__ = [
@@ -187,3 +187,7 @@ def mean_inverse_eigenvalue(e: Any, p: ModelSpec) -> Any:
             "mean_inverse_eigenvalue needs e <= threshold_energy(p) (spectrum away from 0)"
         )
     return scalar_or_array(sc.stieltjes(np.maximum(c, R), R))
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

@@ -22,6 +22,7 @@ from ._validate import (
     as_real_array,
     as_temperature,
     elementwise,
+    explain_failures,
     scalar_or_array,
 )
 
@@ -395,3 +396,7 @@ def rem_entropy(e: Any) -> Any:
     e = as_real_array(e, "e")
     s = np.log(2.0) - e * e
     return scalar_or_array(np.where(s >= 0.0, s, -np.inf))
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.special import gammaln, ndtr
 
 from ._goe import det_moments_by_count, legendre_rule
-from ._validate import Mixture, ModelSpec, as_count, as_index, as_mixture
+from ._validate import Mixture, ModelSpec, as_count, as_index, as_mixture, explain_failures
 
 __all__ = ["KacRiceCount", "expected_critical_points", "expected_critical_points_by_index"]
 
@@ -229,3 +229,7 @@ def expected_critical_points_by_index(
     N, model, _, erange = _check(n, p, None, energy_range)
     values, errors = _counts(N, model, erange)
     return values.copy(), errors.copy()
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ._validate import ModelSpec, as_mixture
+from ._validate import ModelSpec, as_mixture, explain_failures
 from .hessian import smallest_eigenvalue
 from .spherical_landscape import (
     complexity,
@@ -117,3 +117,7 @@ def format_landmarks(p: ModelSpec) -> str:
     for key, label in _LABELS.items():
         lines.append(f"{label:<46s} {values[key]:>14.7f}")
     return "\n".join(lines)
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

@@ -38,6 +38,7 @@ from ._validate import (
     as_mixture,
     as_real_array,
     elementwise,
+    explain_failures,
     scalar_or_array,
 )
 
@@ -237,3 +238,7 @@ def radial_multiplier(e: Any, p: ModelSpec, index: int | None = None) -> Any:
     k = kac_rice_parameters(model)
     arr = as_real_array(e, "e")
     return elementwise(lambda u: _optimal_r(u, k, index), arr)
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from ._validate import ModelSpec, as_index, as_mixture, as_real_array
+from ._validate import ModelSpec, as_index, as_mixture, as_real_array, explain_failures
 from .mixed import annealed_complexity, annealed_complexity_slope, mixed_threshold_energy
 
 __all__ = [
@@ -246,3 +246,7 @@ def ground_state_energy(p: ModelSpec) -> float:
     -1.171675
     """
     return layer_energy(p, 0)
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

@@ -38,6 +38,7 @@ from ._validate import (
     as_pure,
     as_real_array,
     as_temperature,
+    explain_failures,
     scalar_or_array,
 )
 from .mixed import annealed_complexity, annealed_complexity_slope
@@ -331,3 +332,7 @@ def tap_equilibrium_state(
         annealed_complexity(E, model, 0)
     )
     return float(E), phi
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)

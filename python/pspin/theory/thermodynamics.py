@@ -34,6 +34,7 @@ from ._validate import (
     as_mixture,
     as_temperature,
     elementwise,
+    explain_failures,
     scalar_or_array,
 )
 
@@ -441,6 +442,10 @@ def ground_state_energy_1rsb(p: ModelSpec) -> float:
     """
     model = as_mixture(p)
     nu0, nu1 = 0.5 * float(model.xi(1.0)), 0.5 * float(model.xi(1.0, 1))
+    # e_gs scales with sqrt(xi(1)): solve for the model normalised to xi(1) = 1 (the
+    # bracket [1e-3, 1] of mu is meant for it) and scale back; exact when xi(1) = 1.
+    scale = float(np.sqrt(2.0 * nu0))
+    nu0, nu1 = nu0 / scale**2, nu1 / scale**2
 
     def chi_of(mu: float) -> float:
         return 0.5 * (-mu + np.sqrt(mu * mu + 4.0 / nu1))
@@ -454,4 +459,8 @@ def ground_state_energy_1rsb(p: ModelSpec) -> float:
         hi *= 2.0
     mu = brentq(eq, lo, hi, xtol=1e-15, rtol=1e-15)
     c = chi_of(mu)
-    return float(-0.5 * (nu1 * c + nu0 * mu + np.log1p(mu / c) / mu))
+    return float(-0.5 * (nu1 * c + nu0 * mu + np.log1p(mu / c) / mu)) * scale
+
+
+# Failures of the numerical solutions raise ValueError naming the function and the model.
+explain_failures(globals(), __all__)
