@@ -25,6 +25,7 @@ import h5py
 import numpy as np
 import pspin
 import pytest
+from _tempering_checks import same_run as _same
 from pspin.sampling import ParallelTempering, geometric_temperatures, tempering
 from pspin.sampling import checkpoint as ckpt
 
@@ -38,15 +39,6 @@ _FILES = ("run.h5", "run.h5.prev", "run.h5.samples", "run.h5.snapshots")
 
 def _pt(model=_MODEL, seed: int = 9) -> ParallelTempering:
     return ParallelTempering(model, _TEMPS, seed=seed, adaptive=True)
-
-
-def _same(a: pspin.PTResult, b: pspin.PTResult) -> None:
-    assert a.sweeps == b.sweeps
-    assert a.energies.tobytes() == b.energies.tobytes()
-    assert a.overlaps.tobytes() == b.overlaps.tobytes()
-    assert a.snapshots.tobytes() == b.snapshots.tobytes()
-    assert np.array_equal(a.snapshot_sweeps, b.snapshot_sweeps)
-    assert np.array_equal(a.swap_attempts, b.swap_attempts) and np.array_equal(a.temperatures, b.temperatures)
 
 
 def _build(directory: Path, model, seed: int = 9, stops=(300, 450, _HELD)) -> Path:

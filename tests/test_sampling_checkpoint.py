@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 import pspin
 import pytest
+from _tempering_checks import same_run as _same
 from pspin.sampling import ParallelTempering, geometric_temperatures
 from pspin.sampling import checkpoint as ckpt
 
@@ -37,15 +38,6 @@ _KW = {"burn_in": 200, "sample_every": 3, "snapshot_every": 50}
 
 def _pt(model=_MODEL) -> ParallelTempering:
     return ParallelTempering(model, _TEMPS, seed=9, adaptive=True)
-
-
-def _same(a: pspin.PTResult, b: pspin.PTResult) -> None:
-    assert a.sweeps == b.sweeps
-    assert a.energies.tobytes() == b.energies.tobytes()
-    assert a.overlaps.tobytes() == b.overlaps.tobytes()
-    assert a.snapshots.tobytes() == b.snapshots.tobytes()
-    assert np.array_equal(a.snapshot_sweeps, b.snapshot_sweeps)
-    assert np.array_equal(a.swap_attempts, b.swap_attempts) and np.array_equal(a.temperatures, b.temperatures)
 
 
 class _Engine:
