@@ -250,6 +250,16 @@ def finished(job: Job, sample: Sample) -> Any:
 Work = Callable[[Job, Sample], Any]
 
 
+def run_and_list(job: Job, work: Work, describe: Callable[[Any], str]) -> int:
+    """The body of a per-sample job command: run every sample with the job's threads, print
+    the file of each, exit status 0."""
+    with threads_context(job.config):
+        done = run_samples(job, work, describe)
+    for sample, _ in done:
+        print(sample.path)
+    return 0
+
+
 def run_samples(job: Job, work: Work, describe: Callable[[Any], str]) -> list[tuple[Sample, Any]]:
     """Run ``work`` on every sample not already on disk, saving each as soon as it is done.
 

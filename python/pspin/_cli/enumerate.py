@@ -38,8 +38,4 @@ def run(args: argparse.Namespace) -> int:
     job = _jobs.resolve_job("enumerate", args, KEYS)
     if job.config["model"] != "ising":
         raise CLIError("enumerate counts Ising states: set model = 'ising'")
-    with _jobs.threads_context(job.config):
-        done = _jobs.run_samples(job, _work, _describe)
-    for sample, _ in done:
-        print(sample.path)
-    return 0
+    return _jobs.run_and_list(job, _work, _describe)

@@ -48,8 +48,4 @@ def _describe(result: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     job = _jobs.resolve_job("minimize", args, KEYS)
-    with _jobs.threads_context(job.config):
-        done = _jobs.run_samples(job, _work, _describe)
-    for sample, _ in done:
-        print(sample.path)
-    return 0
+    return _jobs.run_and_list(job, _work, _describe)
