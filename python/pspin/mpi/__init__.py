@@ -1,0 +1,17 @@
+"""Runs over MPI ranks (mpi4py): the only part of pspin that imports mpi4py.
+
+- :class:`DistributedSphericalPSpin`: one model whose packed couplings are split over
+  the ranks of a communicator, bit-identical to :class:`pspin.SphericalPSpin`.
+- Parallel tempering with the temperatures of one ladder split over ranks.
+
+Every exchange has a deadline (``timeout=``, else $PSPIN_MPI_TIMEOUT, else 600 s): a
+rank that died or hangs gives :class:`RankTimeout`, not a hang. Run scripts as
+``mpiexec -n K python -m mpi4py script.py`` so that an uncaught exception on one rank
+aborts them all. See docs/mpi.md.
+"""
+
+from __future__ import annotations
+
+from ._comm import DEFAULT_TIMEOUT, RankError, RankTimeout
+
+__all__ = ["DEFAULT_TIMEOUT", "RankError", "RankTimeout"]

@@ -1,0 +1,113 @@
+"""Collective steps with a deadline, shared by everything in ``pspin.mpi``.
+
+A blocking MPI collective waits forever for a rank that died or took another
+branch; every exchange here polls a non-blocking request instead and raises
+:class:`RankTimeout` past ``timeout`` seconds, naming what was being exchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from typing import Any
+
+import numpy as np
+
+# A distributed step is one pass over the couplings; on any sane machine no rank lags
+# the others by ten minutes, so past that a rank is gone (or stuck) and we say so.
+DEFAULT_TIMEOUT = 600.0
+_TIMEOUT_ENV = "PSPIN_MPI_TIMEOUT"
+
+
+class RankError(RuntimeError):
+    """The ranks of a distributed run disagree, or one of them failed."""
+
+
+class RankTimeout(RankError, TimeoutError):
+    """A rank did not take part in an exchange within the timeout (it died or hangs)."""
+
+
+def mpi() -> Any:
+    """The ``mpi4py.MPI`` module, or an ImportError that says how to get it."""
+    try:
+        from mpi4py import MPI
+    except ImportError as exc:  # pragma: no cover - exercised only without mpi4py
+        raise ImportError(
+            "pspin.mpi needs mpi4py and an MPI library: pip install 'pspin[mpi]' (mpi4py and the "
+            "mpich wheel), or mpi4py built against your cluster's MPI"
+        ) from exc
+    return MPI
+
+
+def resolve_timeout(timeout: float | None) -> float:
+    """Seconds an exchange may wait: ``timeout``, else $PSPIN_MPI_TIMEOUT, else 600."""
+    if timeout is None:
+        raw = os.environ.get(_TIMEOUT_ENV)
+        if raw is None:
+            return DEFAULT_TIMEOUT
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise ValueError(f"{_TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not np.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout}")
+    return float(timeout)
+
+
+def wait(request: Any, timeout: float, what: str, comm: Any) -> None:
+    """Complete ``request`` or raise RankTimeout after ``timeout`` seconds.
+
+    Polls with a pause that grows from 20 microseconds to 10 ms: exchanges of a healthy
+    run complete within microseconds of the slowest rank's arrival, and a waiting rank
+    must not steal a core from the computing threads of its node.
+    """
+    if request.Test():
+        return
+    start = time.monotonic()
+    pause = 2e-5
+    while not request.Test():
+        if time.monotonic() - start > timeout:
+            raise RankTimeout(
+                f"rank {comm.Get_rank()} of {comm.Get_size()} waited {timeout:g} s for {what}: another rank "
+                "died, raised an error or hangs (set the limit with timeout= or PSPIN_MPI_TIMEOUT)"
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 1e-2)
+
+
+def allgather(comm: Any, obj: Any, timeout: float, what: str) -> list[Any]:
+    """Every rank's ``obj`` (picklable), in rank order, on every rank."""
+    MPI = mpi()
+    payload = np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
+    sizes = np.zeros(comm.Get_size(), dtype=np.int64)
+    wait(comm.Iallgather(np.array([payload.size], dtype=np.int64), sizes), timeout, what, comm)
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    gathered = np.empty(int(sizes.sum()), dtype=np.uint8)
+    wait(comm.Iallgatherv(payload, [gathered, sizes, offsets, MPI.BYTE]), timeout, what, comm)
+    return [pickle.loads(gathered[o:o + s].tobytes()) for o, s in zip(offsets, sizes)]
+
+
+def agree(comm: Any, what: str, values: dict[str, Any], timeout: float) -> None:
+    """Raise ValueError on every rank unless all ranks passed equal ``values``.
+
+    The message names each differing key with the ranks' values, so a script that
+    seeded one rank differently (or read another run file) is caught before any work.
+    """
+    every = allgather(comm, values, timeout, f"the {what} of every rank")
+    differing = [key for key in values if any(other.get(key) != values[key] for other in every)]
+    differing += [key for other in every for key in other if key not in values]
+    if differing:
+        lines = [f"  {key}: " + ", ".join(f"rank {r}: {other.get(key)!r}" for r, other in enumerate(every))
+                 for key in dict.fromkeys(differing)]
+        raise ValueError(f"the ranks disagree on the {what}:\n" + "\n".join(lines))
+
+
+def check_comm(comm: Any) -> Any:
+    """``comm`` if it is an mpi4py intracommunicator, else a TypeError."""
+    MPI = mpi()
+    if not isinstance(comm, MPI.Intracomm) or comm == MPI.COMM_NULL:
+        raise TypeError(f"comm must be an mpi4py intracommunicator (e.g. MPI.COMM_WORLD), got {comm!r}")
+    return comm
