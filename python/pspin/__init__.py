@@ -26,6 +26,7 @@ except ImportError as exc:
 
 from . import analysis, entropy, landscape, sampling, theory
 from ._config import get_num_threads, set_num_threads, show_config, threads
+from ._farm import DisorderAverage, FarmError, FarmResult, FarmSample, disorder_average, farm
 from ._results import load
 from .landscape import (
     CriticalPoints,
@@ -57,6 +58,10 @@ __version__: str = _version()
 
 __all__ = [
     "CriticalPoints",
+    "DisorderAverage",
+    "FarmError",
+    "FarmResult",
+    "FarmSample",
     "IsingPSpin",
     "LocalMinima",
     "Minima",
@@ -66,9 +71,11 @@ __all__ = [
     "__version__",
     "analysis",
     "entropy",
+    "farm",
     "load",
     "anneal",
     "critical_points",
+    "disorder_average",
     "enumerate_local_minima",
     "get_num_threads",
     "landscape",

@@ -74,6 +74,20 @@ def from_record(params: dict[str, Any], prefix: str = "seed") -> np.random.SeedS
     return np.random.SeedSequence(entropy, spawn_key=tuple(key))
 
 
+def sample_seeds(root: np.random.SeedSequence, index: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """(model seed, run seed) of disorder sample ``index`` of a run seeded by ``root``.
+
+    Sample ``i`` owns ``root.spawn(i + 1)[i]`` (spawn key ``root.spawn_key + (i,)``); its
+    couplings use that key's child ``(i, 0)`` and its run the child ``(i, 1)``. The
+    command line (``--sample-index``, ``--samples A:B``), :func:`pspin.farm` and
+    :func:`pspin.entropy.complexity` all use this, so a sample's numbers depend only on
+    the root seed and its index, never on how many samples a job runs or on which worker.
+    """
+    key = tuple(root.spawn_key) + (int(index),)
+    return (np.random.SeedSequence(root.entropy, spawn_key=key + (0,), pool_size=root.pool_size),
+            np.random.SeedSequence(root.entropy, spawn_key=key + (1,), pool_size=root.pool_size))
+
+
 # Purposes: fixed forever, since results depend on them. Others in use:
 # 10-12 parallel tempering (sampling/tempering.py), 16 Ising sweep orders (landscape/_ising.py).
 COUPLINGS = 0

@@ -54,10 +54,11 @@ def progress_wanted(quiet: bool) -> bool:
 
 # ---------------------------------------------------------------- seeds and models
 def sample_seeds(seed: int, index: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
-    """(couplings seed, run seed) of disorder sample ``index`` of the run seeded by ``seed``."""
-    base = np.random.SeedSequence(seed, spawn_key=(index,))  # == SeedSequence(seed).spawn(index + 1)[index]
-    return (np.random.SeedSequence(base.entropy, spawn_key=base.spawn_key + (0,)),
-            np.random.SeedSequence(base.entropy, spawn_key=base.spawn_key + (1,)))
+    """(couplings seed, run seed) of disorder sample ``index`` of the run seeded by ``seed``
+    (:func:`pspin._seed.sample_seeds`, shared with :func:`pspin.farm`)."""
+    from pspin import _seed
+
+    return _seed.sample_seeds(np.random.SeedSequence(seed), index)
 
 
 def degrees(config: dict[str, Any]) -> int | dict[int, float]:
