@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .._farm import FarmError
 from ._errors import CLIError
 
 __all__ = ["CLIError", "build_parser", "main"]
@@ -115,6 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"pspin {command}: error: {exc}", file=sys.stderr)
         return 2
+    except FarmError as exc:
+        # A sample's work raised: the message names the sample; the cause decides the status
+        # as if the work had run here (bad input 2, a failed computation 1).
+        if debug:
+            raise
+        cause = exc.__cause__
+        text = " ".join(str(exc).split())
+        print(f"pspin {command}: error: {text} (--debug for the traceback)", file=sys.stderr)
+        return 2 if isinstance(cause, (CLIError, ValueError, TypeError)) else 1
     except (ValueError, TypeError, OSError, ImportError, MemoryError) as exc:
         # What the library raises for bad arguments or resources says what is allowed.
         if debug:

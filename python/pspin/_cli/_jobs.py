@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 import tempfile
 import time
@@ -100,6 +101,8 @@ class Job:
     per_sample: bool
     progress: bool
     log: Log
+    executor: str = "serial"
+    workers: int | None = None
 
     def run_info(self, sample: Sample) -> dict[str, Any]:
         """What is stored with each result: the command, the sample and the resolved configuration."""
@@ -109,8 +112,20 @@ class Job:
         return build_model(self.config, sample.model_seed)
 
 
+EXECUTORS = ("serial", "process", "mpi")
+
+
 def add_job_arguments(parser: argparse.ArgumentParser, keys: Sequence[Key], *, arrays: bool = True) -> None:
     parser.add_argument("run_file", nargs="?", default=None, help="TOML run file (optional: flags alone will do)")
+    workers = parser.add_argument_group("workers (samples in parallel; see docs/farm.md)")
+    workers.add_argument("--executor", choices=EXECUTORS, default=None,
+                         help="where the samples run: serial (here, one after the other), process (a pool of "
+                              "--workers processes) or mpi (the other ranks of mpiexec -n K python -m "
+                              "mpi4py.futures -m pspin ...; needs pip install 'pspin[mpi]'). Default: mpi under "
+                              "python -m mpi4py.futures, else serial. Each worker runs --threads threads")
+    workers.add_argument("--workers", type=int, default=None, metavar="W",
+                         help="processes of --executor process (default: CPUs // threads); MPI workers are "
+                              "the ranks of mpiexec")
     if arrays:
         group = parser.add_argument_group("disorder-sample arrays")
         group.add_argument("--sample-index", type=int, default=None, metavar="I",
@@ -199,7 +214,39 @@ def resolve_job(command: str, args: argparse.Namespace, keys: Sequence[Key]) -> 
         model_seed, run_seed = sample_seeds(int(config["seed"]), i)
         samples.append(Sample(i, model_seed, run_seed, sample_path(output, i) if per_sample else output))
     quiet = bool(getattr(args, "quiet", False))
-    return Job(command, config, output, samples, per_sample, progress_wanted(quiet), Log(command, quiet))
+    executor, workers = _executor_choice(args, config)
+    return Job(command, config, output, samples, per_sample, progress_wanted(quiet), Log(command, quiet),
+               executor, workers)
+
+
+def _executor_choice(args: argparse.Namespace, config: dict[str, Any]) -> tuple[str, int | None]:
+    """``--executor`` and ``--workers`` checked before any work: (executor, workers)."""
+    import importlib.util
+    import os
+
+    from pspin import _farm
+
+    executor = getattr(args, "executor", None) or ("mpi" if _farm.under_mpi_futures() else "serial")
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise CLIError(f"--workers must be >= 1, got {workers}")
+    if executor == "serial":
+        if workers not in (None, 1):
+            raise CLIError(f"--workers {workers} needs --executor process (or mpi under mpiexec)")
+        return executor, 1
+    if executor == "process":
+        if workers is None:
+            workers = max(1, (os.cpu_count() or 1) // int(config.get("threads") or 1))
+        return executor, workers
+    if workers is not None:
+        raise CLIError("--workers is for --executor process; MPI workers are the ranks: mpiexec -n K gives K - 1")
+    if importlib.util.find_spec("mpi4py") is None:
+        raise CLIError("--executor mpi needs mpi4py: pip install 'pspin[mpi]'")
+    size = _farm.mpi_world_size()
+    if size < 2:
+        raise CLIError("--executor mpi needs workers: run under mpiexec -n K (K >= 2), e.g. "
+                       "mpiexec -n K python -m mpi4py.futures -m pspin ... (rank 0 runs the job, the others the samples)")
+    return executor, size - 1
 
 
 # ---------------------------------------------------------------- results on disk
@@ -248,7 +295,9 @@ def finished(job: Job, sample: Sample) -> Any:
     return old
 
 
-Work = Callable[[Job, Sample], Any]
+# work(job, sample, model) -> the sample's result; runs where the farm runs the sample (a
+# worker process or rank), so it and the Job must pickle.
+Work = Callable[[Job, Sample, Any], Any]
 
 
 def run_and_list(job: Job, work: Work, describe: Callable[[Any], str]) -> int:
@@ -261,12 +310,40 @@ def run_and_list(job: Job, work: Work, describe: Callable[[Any], str]) -> int:
     return 0
 
 
+@dataclass
+class _SampleJob:
+    """The farm's ``job`` for one command: ``work`` on the sample whose run seed it gets,
+    with the run's threads, the result carrying the run configuration. It travels to every
+    worker with every sample, so it holds the job without its sample list."""
+
+    work: Work
+    job: Job
+
+    def __call__(self, model: Any, *, seed: np.random.SeedSequence) -> Any:
+        index = int(seed.spawn_key[-2])  # the farm's run seed of sample i has the spawn key (..., i, 1)
+        job = self.job
+        model_seed, run_seed = sample_seeds(int(job.config["seed"]), index)
+        sample = Sample(index, model_seed, run_seed, sample_path(job.output, index) if job.per_sample else job.output)
+        job.log(f"sample {index}: running")
+        with threads_context(job.config):
+            result = self.work(job, sample, model)
+        return attach_run(result, job.run_info(sample))
+
+    def __repr__(self) -> str:
+        return f"pspin {self.job.command} ({self.work.__module__}.{self.work.__name__})"
+
+
 def run_samples(job: Job, work: Work, describe: Callable[[Any], str]) -> list[tuple[Sample, Any]]:
     """Run ``work`` on every sample not already on disk, saving each as soon as it is done.
 
-    A job stopped by Ctrl-C or SIGTERM keeps the samples it finished; the same command
-    then does only the rest.
+    The samples go through :func:`pspin.farm` on the job's executor (serial, a process
+    pool or the MPI ranks), which seeds sample ``i`` as :func:`sample_seeds` does. A job
+    stopped by Ctrl-C or SIGTERM keeps the samples it finished; the same command then
+    does only the rest. On the worker ranks of ``mpiexec -n K python -m pspin ...
+    --executor mpi`` (without ``-m mpi4py.futures``) this serves samples and then exits.
     """
+    import pspin
+
     done: list[tuple[Sample, Any]] = []
     total = len(job.samples)
     todo = []
@@ -278,19 +355,54 @@ def run_samples(job: Job, work: Work, describe: Callable[[Any], str]) -> list[tu
             done.append((sample, old))
     if done:
         job.log(f"{len(done)} of {total} sample(s) already done, skipped: {_ranges([s.index for s, _ in done])}")
+    if todo and job.workers is not None and job.workers > len(todo):
+        job.log(f"warning: {job.workers} {job.executor} workers for {len(todo)} sample(s) to do: "
+                f"{job.workers - len(todo)} will be idle")
+    by_index = {s.index: s for s in todo}
+    serial = job.executor == "serial"
+    # Bars from several processes would garble each other; workers log lines instead.
+    sample_job = _SampleJob(work, dataclasses.replace(job, samples=[], progress=job.progress and serial))
     start = time.monotonic()
-    for count, sample in enumerate(todo, 1):
-        label = f"sample {sample.index}" + (f" ({count}/{len(todo)})" if len(todo) > 1 else "")
-        job.log(f"{label}: running")
-        t0 = time.monotonic()
-        result = attach_run(work(job, sample), job.run_info(sample))
+    count = 0
+
+    def saved(item: Any) -> None:
+        nonlocal count
+        count += 1
+        sample, result = by_index[item.index], item.result
         save(result, sample.path)
-        took = time.monotonic() - t0
         eta = ""
         if count < len(todo):
             eta = f"; about {(time.monotonic() - start) / count * (len(todo) - count):.0f} s to go"
+        label = f"sample {sample.index}" + (f" ({count}/{len(todo)})" if len(todo) > 1 else "")
+        took = float(item.run_info.get("wall_seconds", 0.0))
         job.log(f"{label}: {describe(result)}; {took:.1f} s; wrote {sample.path}{eta}")
         done.append((sample, result))
+
+    def run_farm(executor: Any) -> None:
+        if todo:
+            pspin.farm(functools.partial(build_model, job.config), sample_job, int(job.config.get("samples", 1)),
+                       seed=int(job.config["seed"]), executor=executor, samples=sorted(by_index), on_result=saved)
+
+    if serial:
+        run_farm(None)
+    elif job.executor == "process":
+        import concurrent.futures
+        import multiprocessing
+
+        # spawn, not fork: a forked child of a process that has run OpenMP regions can hang.
+        pool = concurrent.futures.ProcessPoolExecutor(job.workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            run_farm(pool)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        from pspin._farm import mpi_executor
+
+        with mpi_executor() as executor:
+            if executor is not None:
+                run_farm(executor)
+        if executor is None:  # a worker rank: the samples were served inside the with
+            raise SystemExit(0)
     done.sort(key=lambda item: item[0].index)
     return done
 

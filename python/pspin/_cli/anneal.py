@@ -36,7 +36,7 @@ def schedule(config: dict[str, Any]) -> np.ndarray:
     return np.geomspace(config["t_start"], config["t_end"], config["steps"])
 
 
-def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
+def _work(job: _jobs.Job, sample: _jobs.Sample, model: Any) -> Any:
     import pspin
 
     c = job.config
@@ -44,7 +44,7 @@ def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
                                "seed": sample.run_seed}
     if c["update"] is not None:
         options["update"] = c["update"]
-    return pspin.anneal(job.model(sample), schedule(c), **options)
+    return pspin.anneal(model, schedule(c), **options)
 
 
 def _describe(result: Any) -> str:

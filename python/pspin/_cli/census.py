@@ -49,12 +49,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     entropy.set_defaults(func=run_entropy)
 
 
-def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
+def _work(job: _jobs.Job, sample: _jobs.Sample, model: Any) -> Any:
     from pspin import entropy
 
     c = job.config
     options = {k: c[k] for k in _CENSUS_OPTIONS}
-    return entropy.census(job.model(sample), c["n_starts"], seed=sample.run_seed, progress=job.progress, **options)
+    return entropy.census(model, c["n_starts"], seed=sample.run_seed, progress=job.progress, **options)
 
 
 def _describe(result: Any) -> str:

@@ -24,10 +24,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
+def _work(job: _jobs.Job, sample: _jobs.Sample, model: Any) -> Any:
     import pspin
 
-    return pspin.enumerate_local_minima(job.model(sample), max_n=job.config["max_n"], progress=job.progress)
+    return pspin.enumerate_local_minima(model, max_n=job.config["max_n"], progress=job.progress)
 
 
 def _describe(result: Any) -> str:

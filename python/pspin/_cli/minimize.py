@@ -28,7 +28,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
+def _work(job: _jobs.Job, sample: _jobs.Sample, model: Any) -> Any:
     import pspin
 
     c = job.config
@@ -36,7 +36,7 @@ def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
                                "progress": job.progress}
     if c["model"] == "spherical":
         options.update(gtol=c["gtol"], record_every=c["record_every"])
-    return pspin.minimize(job.model(sample), c["n_starts"], **options)
+    return pspin.minimize(model, c["n_starts"], **options)
 
 
 def _describe(result: Any) -> str:

@@ -88,7 +88,7 @@ def _sweeps_in(checkpoint: Path) -> int:
         return 0
 
 
-def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
+def _work(job: _jobs.Job, sample: _jobs.Sample, model: Any) -> Any:
     import pspin
 
     c = job.config
@@ -96,7 +96,7 @@ def _work(job: _jobs.Job, sample: _jobs.Sample) -> Any:
     options: dict[str, Any] = {"replicas": c["replicas"], "seed": sample.run_seed, "adaptive": c["adaptive"]}
     if c["update"] is not None:
         options["update"] = c["update"]
-    pt = pspin.ParallelTempering(job.model(sample), ladder(c), **options)
+    pt = pspin.ParallelTempering(model, ladder(c), **options)
     checkpoint = checkpoint_path(sample.path)
     run_options = {"burn_in": burn_in, "sample_every": c["sample_every"], "snapshot_every": c["snapshot_every"],
                    "checkpoint": checkpoint, "checkpoint_every": c["checkpoint_every"]}
