@@ -541,7 +541,9 @@ def _failure(index: int, exc: BaseException) -> FarmError:
 
 
 def _timed_out(timeout: float | None, unfinished: list[int], running: int = 0) -> TimeoutError:
-    still = f"; {running} already running on workers cannot be stopped from here and finish there" if running else ""
+    # A process pool hands a sample or more beyond its workers to its queue: those count too.
+    still = (f"; {running} already handed to the workers cannot be stopped from here and finish there"
+             if running else "")
     return TimeoutError(f"farm timed out after {timeout:g} s: sample(s) {_ranges(unfinished)} not finished "
                         f"({len(unfinished)}); those not started are cancelled{still}")
 
