@@ -23,16 +23,63 @@ int batch_size(const Array<T>& a, int n, const char* what) {
   return int(a.shape(0));
 }
 
+// A RankChain whose exchanges are a Python object's receive/pass_on methods (pspin.mpi
+// implements them with mpi4py, so the core needs no MPI to build). Called from kernels
+// that run without the GIL, and never from a parallel region (samplers refuse chained
+// couplings): one pass at a time, in the same order on every rank.
+template <class T>
+class PyRankChain final : public pspin::RankChain<T> {
+ public:
+  explicit PyRankChain(py::object impl) : impl_(std::move(impl)) {}
+  ~PyRankChain() override {
+    py::gil_scoped_acquire gil;
+    impl_ = py::object();
+  }
+  void receive(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
+    call("receive", inputs, d, nd, t, nt);
+  }
+  void pass_on(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
+    call("pass_on", inputs, d, nd, t, nt);
+  }
+
+ private:
+  void call(const char* method, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) {
+    py::gil_scoped_acquire gil;
+    // Views of the kernel's buffers (base None: no copy, no ownership); valid during the call only.
+    py::array_t<double> dv({py::ssize_t(nd)}, {py::ssize_t(sizeof(double))}, d, py::none());
+    py::array_t<T> tv({py::ssize_t(nt)}, {py::ssize_t(sizeof(T))}, t, py::none());
+    impl_.attr(method)(inputs, dv, tv);
+  }
+  py::object impl_;
+};
+
 template <class T>
 void bind_one(py::module_& m, const char* name) {
   using C = pspin::Couplings<T>;
   py::class_<C>(m, name)
-      .def(py::init([](int n, std::vector<int> degrees, std::vector<double> coefficients, bool multiset) {
+      .def(py::init([](int n, std::vector<int> degrees, std::vector<double> coefficients, bool multiset, int rank,
+                       int ranks) {
              py::gil_scoped_release release;
-             return std::make_unique<C>(n, degrees, coefficients, multiset);
+             return std::make_unique<C>(n, degrees, coefficients, multiset, rank, ranks);
            }),
-           py::arg("n"), py::arg("degrees"), py::arg("coefficients"), py::arg("multiset"),
-           "Uninitialised storage: fill with generate() over all tasks, or set_values().")
+           py::arg("n"), py::arg("degrees"), py::arg("coefficients"), py::arg("multiset"), py::arg("rank") = 0,
+           py::arg("ranks") = 1,
+           "Uninitialised storage: fill with generate() over the tasks held, or set_values().\n"
+           "With ranks > 1, only the tasks of rank `rank` (own_tasks) are held.")
+      .def_static("task_count", [](int n, const std::vector<int>& degrees, bool multiset) {
+             std::vector<pspin::TupleLayout> layouts;
+             for (int p : degrees) layouts.emplace_back(n, p, multiset);
+             return pspin::plan_tasks(layouts).size();
+           }, py::arg("n"), py::arg("degrees"), py::arg("multiset"), "Tasks of the whole model (the most ranks it splits over).")
+      .def_static("held_values", &C::held_values, py::arg("n"), py::arg("degrees"), py::arg("multiset"),
+                  py::arg("rank"), py::arg("ranks"), "Values rank `rank` of `ranks` would hold (nothing allocated).")
+      .def_property_readonly("own_tasks", [](const C& c) { return py::make_tuple(c.own_begin(), c.own_end()); },
+                             "Tasks [first, last) held here.")
+      .def_property_readonly("complete", &C::complete, "Whether every coupling is held here.")
+      .def("set_chain", [](C& c, py::object impl) {
+             c.set_chain(impl.is_none() ? nullptr : std::make_shared<PyRankChain<T>>(std::move(impl)));
+           }, py::arg("chain"),
+           "Sum over ranks through chain.receive/pass_on(inputs, doubles, values) (None: this process alone).")
       .def("generate", [](C& c, std::uint64_t seed, int task_begin, int task_end) {
              pspin_py::PyInterrupt interrupt;  // Ctrl-C: the couplings are garbage (the model is not built)
              {
@@ -46,11 +93,12 @@ void bind_one(py::module_& m, const char* name) {
       .def_property_readonly("multiset", &C::multiset)
       .def_property_readonly("n_values", &C::n_values)
       .def_property_readonly("n_tasks", [](const C& c) { return c.tasks().size(); })
-      .def_property_readonly("nbytes", [](const C& c) { return c.n_values() * sizeof(T); })
+      .def_property_readonly("nbytes", [](const C& c) { return c.stored_values() * sizeof(T); })
       .def("block_size", [](const C& c, int b) { return c.block(b).size(); })
       .def("values", [](const C& c, int b) {
              if (b < 0 || b >= c.n_blocks()) throw std::out_of_range("no such degree block");
              const auto& blk = c.block(b);
+             if (!blk.complete()) throw std::invalid_argument("this rank holds only part of the couplings");
              Array<T> out(py::ssize_t(blk.size()));
              std::memcpy(out.mutable_data(), blk.values.get(), blk.size() * sizeof(T));
              return out;
@@ -58,6 +106,7 @@ void bind_one(py::module_& m, const char* name) {
       .def("set_values", [](C& c, int b, const Array<T>& v) {
              if (b < 0 || b >= c.n_blocks()) throw std::out_of_range("no such degree block");
              auto& blk = c.block(b);
+             if (!blk.complete()) throw std::invalid_argument("this rank holds only part of the couplings");
              if (v.ndim() != 1 || std::uint64_t(v.shape(0)) != blk.size())
                throw std::invalid_argument("packed values have the wrong length");
              std::memcpy(blk.values.get(), v.data(), blk.size() * sizeof(T));

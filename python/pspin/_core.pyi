@@ -11,9 +11,20 @@ import numpy.typing
 import typing
 __all__: list[str] = ['CouplingsF32', 'CouplingsF64', 'IsingDenseF32', 'IsingDenseF64', 'IsingEnumerator', 'IsingMethod', 'IsingTemperingF32', 'IsingTemperingF64', 'IsingUpdate', 'SIMD_LEVEL', 'SphereDescentF32', 'SphereDescentF64', 'SphereMethod', 'SphericalPairTemperingF32', 'SphericalPairTemperingF64', 'SphericalTemperingF32', 'SphericalTemperingF64', 'build_info', 'max_threads', 'set_num_threads', 'tuple_count', 'tuple_indices']
 class CouplingsF64:
-    def __init__(self, n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], coefficients: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], multiset: bool) -> None:
+    @staticmethod
+    def held_values(n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], multiset: bool, rank: typing.SupportsInt | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex) -> int:
         """
-        Uninitialised storage: fill with generate() over all tasks, or set_values().
+        Values rank `rank` of `ranks` would hold (nothing allocated).
+        """
+    @staticmethod
+    def task_count(n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], multiset: bool) -> int:
+        """
+        Tasks of the whole model (the most ranks it splits over).
+        """
+    def __init__(self, n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], coefficients: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], multiset: bool, rank: typing.SupportsInt | typing.SupportsIndex = 0, ranks: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+        """
+        Uninitialised storage: fill with generate() over the tasks held, or set_values().
+        With ranks > 1, only the tasks of rank `rank` (own_tasks) are held.
         """
     def block_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
         ...
@@ -33,11 +44,20 @@ class CouplingsF64:
         """
         Gaussian couplings of tasks [task_begin, task_end) from the 64-bit key seed.
         """
+    def set_chain(self, chain: typing.Any) -> None:
+        """
+        Sum over ranks through chain.receive/pass_on(inputs, doubles, values) (None: this process alone).
+        """
     def set_values(self, block: typing.SupportsInt | typing.SupportsIndex, values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
     def values(self, block: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
         """
         Copy of the packed couplings of one degree block.
+        """
+    @property
+    def complete(self) -> bool:
+        """
+        Whether every coupling is held here.
         """
     @property
     def multiset(self) -> bool:
@@ -54,10 +74,26 @@ class CouplingsF64:
     @property
     def nbytes(self) -> int:
         ...
-class CouplingsF32:
-    def __init__(self, n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], coefficients: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], multiset: bool) -> None:
+    @property
+    def own_tasks(self) -> tuple[int, int]:
         """
-        Uninitialised storage: fill with generate() over all tasks, or set_values().
+        Tasks [first, last) held here.
+        """
+class CouplingsF32:
+    @staticmethod
+    def held_values(n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], multiset: bool, rank: typing.SupportsInt | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        Values rank `rank` of `ranks` would hold (nothing allocated).
+        """
+    @staticmethod
+    def task_count(n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], multiset: bool) -> int:
+        """
+        Tasks of the whole model (the most ranks it splits over).
+        """
+    def __init__(self, n: typing.SupportsInt | typing.SupportsIndex, degrees: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], coefficients: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], multiset: bool, rank: typing.SupportsInt | typing.SupportsIndex = 0, ranks: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+        """
+        Uninitialised storage: fill with generate() over the tasks held, or set_values().
+        With ranks > 1, only the tasks of rank `rank` (own_tasks) are held.
         """
     def block_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> int:
         ...
@@ -77,11 +113,20 @@ class CouplingsF32:
         """
         Gaussian couplings of tasks [task_begin, task_end) from the 64-bit key seed.
         """
+    def set_chain(self, chain: typing.Any) -> None:
+        """
+        Sum over ranks through chain.receive/pass_on(inputs, doubles, values) (None: this process alone).
+        """
     def set_values(self, block: typing.SupportsInt | typing.SupportsIndex, values: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...
     def values(self, block: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
         """
         Copy of the packed couplings of one degree block.
+        """
+    @property
+    def complete(self) -> bool:
+        """
+        Whether every coupling is held here.
         """
     @property
     def multiset(self) -> bool:
@@ -98,6 +143,11 @@ class CouplingsF32:
     @property
     def nbytes(self) -> int:
         ...
+    @property
+    def own_tasks(self) -> tuple[int, int]:
+        """
+        Tasks [first, last) held here.
+        """
 class SphereMethod:
     """
     Members:

@@ -150,11 +150,7 @@ class PSpinModel:
         # A generated model is rebuilt from its seed; one set from tensors only by its values.
         self._seeded = generate
         multiset = self._ensemble == "isotropic"
-        n_values = sum(tuple_count(self._n, d, multiset) for d in spec)
-        nbytes = n_values * self._dtype.itemsize
-        require_memory(nbytes, f"the couplings of this model (n = {self._n}, degrees {list(spec)}, {self._dtype})")
-        cls = _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
-        self._couplings = cls(self._n, list(spec), list(spec.values()), multiset)
+        self._couplings = self._allocate_couplings(spec, multiset)
         if generate:
             self._generate_couplings(_seed.key64(self._seed_sequence, _seed.COUPLINGS))
         else:
@@ -162,13 +158,21 @@ class PSpinModel:
                 self._couplings.set_values(block, np.zeros(tuple_count(self._n, degree, multiset), self._dtype))
         self._state_rng = _seed.child_generator(self._seed_sequence, _seed.STATES)
 
+    def _allocate_couplings(self, spec: dict[int, float], multiset: bool) -> Any:
+        """Uninitialised packed storage for the couplings, after the memory check."""
+        n_values = sum(tuple_count(self._n, d, multiset) for d in spec)
+        nbytes = n_values * self._dtype.itemsize
+        require_memory(nbytes, f"the couplings of this model (n = {self._n}, degrees {list(spec)}, {self._dtype})")
+        cls = _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
+        return cls(self._n, list(spec), list(spec.values()), multiset)
+
     def _generate_couplings(self, key: int) -> None:
         # Slices of about one task per thread keep each GIL-free call short, so
         # Ctrl-C interrupts a multi-gigabyte build within about a second.
-        n_tasks = self._couplings.n_tasks
+        first, last = self._couplings.own_tasks
         step = max(1, _core.max_threads())
-        for begin in range(0, n_tasks, step):
-            self._couplings.generate(key, begin, min(n_tasks, begin + step))
+        for begin in range(first, last, step):
+            self._couplings.generate(key, begin, min(last, begin + step))
 
     @classmethod
     def from_tensors(
@@ -289,7 +293,8 @@ class PSpinModel:
             "ensemble": self._ensemble,
             **seed,
             "seed_pool_size": int(self._seed_sequence.pool_size),
-            "couplings_sha256": self.couplings_sha256(),
+            # A rank of a model split over MPI ranks cannot hash couplings it does not hold.
+            "couplings_sha256": self.couplings_sha256() if self._couplings.complete else None,
         }
 
     def couplings_sha256(self) -> str:

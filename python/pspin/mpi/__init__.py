@@ -13,5 +13,6 @@ aborts them all. See docs/mpi.md.
 from __future__ import annotations
 
 from ._comm import DEFAULT_TIMEOUT, RankError, RankTimeout
+from ._model import DistributedSphericalPSpin, ExchangeStats
 
-__all__ = ["DEFAULT_TIMEOUT", "RankError", "RankTimeout"]
+__all__ = ["DEFAULT_TIMEOUT", "DistributedSphericalPSpin", "ExchangeStats", "RankError", "RankTimeout"]

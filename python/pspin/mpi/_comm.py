@@ -60,7 +60,7 @@ def resolve_timeout(timeout: float | None) -> float:
 def wait(request: Any, timeout: float, what: str, comm: Any) -> None:
     """Complete ``request`` or raise RankTimeout after ``timeout`` seconds.
 
-    Polls with a pause that grows from 20 microseconds to 10 ms: exchanges of a healthy
+    Polls with a pause that grows from 20 microseconds to 1 ms: exchanges of a healthy
     run complete within microseconds of the slowest rank's arrival, and a waiting rank
     must not steal a core from the computing threads of its node.
     """
@@ -75,7 +75,7 @@ def wait(request: Any, timeout: float, what: str, comm: Any) -> None:
                 "died, raised an error or hangs (set the limit with timeout= or PSPIN_MPI_TIMEOUT)"
             )
         time.sleep(pause)
-        pause = min(pause * 2, 1e-2)
+        pause = min(pause * 2, 1e-3)
 
 
 def allgather(comm: Any, obj: Any, timeout: float, what: str) -> list[Any]:

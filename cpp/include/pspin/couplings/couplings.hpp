@@ -3,10 +3,14 @@
 // one packed block per degree. K_t already includes the mixture coefficient c_p
 // and, for the isotropic ensemble, the multiplicity factor of repeated indices.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "pspin/couplings/tuple_layout.hpp"
@@ -28,32 +32,119 @@ template <class T>
 struct DegreeBlock {
   TupleLayout layout;
   double coefficient = 1.0;
+  // Packed positions [first_stored, first_stored + stored) are held: all of them in one
+  // process, a rank's share when the couplings are split over ranks.
+  std::uint64_t first_stored = 0;
+  std::uint64_t stored = 0;
   StreamArray<T> values;  // uninitialised on purpose: first touch by the filling threads
 
   std::uint64_t size() const { return layout.size(); }
+  bool complete() const { return stored == size(); }
+  // Storage addressed by packed position (only held positions may be read). Computed on
+  // integers: a rank's slab starts far into the layout, before its own allocation.
+  const T* origin() const {
+    return reinterpret_cast<const T*>(reinterpret_cast<std::uintptr_t>(values.get()) - first_stored * sizeof(T));
+  }
+  T* origin() { return reinterpret_cast<T*>(reinterpret_cast<std::uintptr_t>(values.get()) - first_stored * sizeof(T)); }
 };
+
+// Sums that span ranks (couplings split over MPI ranks). Each rank computes the
+// partial sums of the task groups it holds; the running total then passes from
+// rank to rank in rank order, each adding its groups in task order: the additions
+// are exactly those one process makes, so results are bit-identical to it.
+// `inputs` fingerprints the arguments, so ranks given different states are caught.
+template <class T>
+class RankChain {
+ public:
+  virtual ~RankChain() = default;
+  // Overwrites (d, t) with the running sums of the ranks before this one (the first keeps zeros).
+  virtual void receive(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
+  // Hands the sums on; on return every rank holds the total.
+  virtual void pass_on(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
+};
+
+// 64-bit fingerprint of an argument array (FNV-1a over 8-byte words): cheap next to a
+// pass over the couplings, and enough to tell two ranks' inputs apart.
+inline std::uint64_t fingerprint(const void* data, std::size_t bytes, std::uint64_t h = 1469598103934665603ull) {
+  const unsigned char* c = static_cast<const unsigned char*>(data);
+  std::size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, c + i, 8);
+    h = (h ^ w) * 1099511628211ull;
+  }
+  for (; i < bytes; ++i) h = (h ^ c[i]) * 1099511628211ull;
+  return h;
+}
+
+// The tasks of one process, fixed by the layouts alone: ~64k tuples each keeps task
+// overhead small yet balances two threads well; at most 64 per degree.
+inline std::vector<Task> plan_tasks(const std::vector<TupleLayout>& layouts) {
+  std::vector<Task> tasks;
+  for (std::size_t d = 0; d < layouts.size(); ++d) {
+    const std::uint64_t count = std::max<std::uint64_t>(1, std::min<std::uint64_t>(64, layouts[d].size() >> 16));
+    const std::vector<int> bounds = layouts[d].split_first_indices(int(count));
+    for (std::size_t t = 0; t + 1 < bounds.size(); ++t) tasks.push_back({int(d), bounds[t], bounds[t + 1]});
+  }
+  return tasks;
+}
+
+// Tasks [first, last) held by rank `rank` of `ranks`.
+inline std::pair<int, int> rank_tasks(int n_tasks, int rank, int ranks) {
+  if (ranks < 1 || rank < 0 || rank >= ranks) throw std::invalid_argument("rank must lie in [0, ranks)");
+  return {int(std::int64_t(n_tasks) * rank / ranks), int(std::int64_t(n_tasks) * (rank + 1) / ranks)};
+}
+
+// Packed range (first position, count) of degree block `block` covered by tasks [own_begin, own_end).
+inline std::pair<std::uint64_t, std::uint64_t> held_range(const TupleLayout& layout, int block,
+                                                          const std::vector<Task>& tasks, int own_begin, int own_end) {
+  int lo = -1, hi = -1;
+  for (int t = own_begin; t < own_end; ++t)
+    if (tasks[t].block == block) {
+      if (lo < 0) lo = tasks[t].first_begin;
+      hi = tasks[t].first_end;
+    }
+  if (lo < 0) return {0, 0};
+  return {layout.offset_of_first(lo), layout.offset_of_first(hi) - layout.offset_of_first(lo)};
+}
 
 template <class T>
 class Couplings {
  public:
   // Allocates (uninitialised) storage for each degree; fill with generate() or set_values().
-  Couplings(int n, const std::vector<int>& degrees, const std::vector<double>& coefficients,
-            bool multiset)
+  // Split over `ranks` ranks, this one (`rank`) holds only the tasks
+  // [rank * T / ranks, (rank + 1) * T / ranks) of the T tasks a whole process has.
+  Couplings(int n, const std::vector<int>& degrees, const std::vector<double>& coefficients, bool multiset,
+            int rank = 0, int ranks = 1)
       : n_(n), multiset_(multiset) {
     if (degrees.empty() || degrees.size() != coefficients.size())
       throw std::invalid_argument("degrees and coefficients must be non-empty and of equal length");
+    std::vector<TupleLayout> layouts;
+    for (std::size_t d = 0; d < degrees.size(); ++d) {
+      if (!std::isfinite(coefficients[d])) throw std::invalid_argument("coefficient is not finite");
+      layouts.emplace_back(n, degrees[d], multiset);
+    }
+    tasks_ = plan_tasks(layouts);
+    std::tie(own_begin_, own_end_) = rank_tasks(int(tasks_.size()), rank, ranks);
     for (std::size_t d = 0; d < degrees.size(); ++d) {
       DegreeBlock<T> block;
-      block.layout = TupleLayout(n, degrees[d], multiset);
+      block.layout = layouts[d];
       block.coefficient = coefficients[d];
-      if (!std::isfinite(block.coefficient)) throw std::invalid_argument("coefficient is not finite");
-      block.values = allocate_stream<T>(block.size());
-      // ~64k tuples per task keeps task overhead small yet balances two threads well.
-      const std::uint64_t tasks = std::max<std::uint64_t>(1, std::min<std::uint64_t>(64, block.size() >> 16));
-      const std::vector<int> bounds = block.layout.split_first_indices(int(tasks));
-      for (std::size_t t = 0; t + 1 < bounds.size(); ++t) tasks_.push_back({int(d), bounds[t], bounds[t + 1]});
+      std::tie(block.first_stored, block.stored) = held_range(layouts[d], int(d), tasks_, own_begin_, own_end_);
+      block.values = allocate_stream<T>(block.stored);
       blocks_.push_back(std::move(block));
     }
+  }
+
+  // Values that rank `rank` of `ranks` holds, without allocating them (memory checks).
+  static std::uint64_t held_values(int n, const std::vector<int>& degrees, bool multiset, int rank, int ranks) {
+    std::vector<TupleLayout> layouts;
+    for (int p : degrees) layouts.emplace_back(n, p, multiset);
+    const std::vector<Task> tasks = plan_tasks(layouts);
+    const auto own = rank_tasks(int(tasks.size()), rank, ranks);
+    std::uint64_t total = 0;
+    for (std::size_t d = 0; d < layouts.size(); ++d) total += held_range(layouts[d], int(d), tasks, own.first, own.second).second;
+    return total;
   }
 
   int n() const { return n_; }
@@ -62,19 +153,32 @@ class Couplings {
   const DegreeBlock<T>& block(int b) const { return blocks_[b]; }
   DegreeBlock<T>& block(int b) { return blocks_[b]; }
   const std::vector<Task>& tasks() const { return tasks_; }
+  // Values of the whole model, held here or not: work estimates and groupings use it,
+  // so they do not depend on how the couplings are split.
   std::uint64_t n_values() const {
     std::uint64_t total = 0;
     for (const auto& b : blocks_) total += b.size();
     return total;
   }
+  std::uint64_t stored_values() const {
+    std::uint64_t total = 0;
+    for (const auto& b : blocks_) total += b.stored;
+    return total;
+  }
+  // The tasks held here: [own_begin, own_end).
+  int own_begin() const { return own_begin_; }
+  int own_end() const { return own_end_; }
+  bool complete() const { return own_begin_ == 0 && own_end_ == int(tasks_.size()); }
+  RankChain<T>* chain() const { return chain_.get(); }
+  void set_chain(std::shared_ptr<RankChain<T>> chain) { chain_ = std::move(chain); }
 
   // Gaussian couplings with E[H(s)H(s')] = n xi(s.s'/n) / 2, xi(q) = sum_p c_p^2 q^p,
   // for tasks [task_begin, task_end) (callers fill all tasks, in slices they can
   // interrupt between). Value number e of degree p is normal number e of stream p
   // (fill_normals): the same for every thread layout and slicing.
   void generate(std::uint64_t seed, int task_begin, int task_end) {
-    if (task_begin < 0 || task_end > int(tasks_.size()) || task_begin > task_end)
-      throw std::out_of_range("task range out of bounds");
+    if (task_begin < own_begin_ || task_end > own_end_ || task_begin > task_end)
+      throw std::out_of_range("task range out of bounds (or not held by this rank)");
     const Philox4x32Key key = philox_key(seed);
     const double work = double(n_values()) * 30.0 * (task_end - task_begin) / double(tasks_.size());
     const Interrupt stop;  // polled between rows; the values of a stopped call are garbage
@@ -92,7 +196,7 @@ class Couplings {
     for (int k = 2; k <= p; ++k) p_factorial *= k;
     // Var K_t = c_p^2 * (number of orderings of t) / (2 n^(p-1)).
     const double base_var = blk.coefficient * blk.coefficient * p_factorial / (2.0 * std::pow(double(n_), p - 1));
-    T* out = blk.values.get();
+    T* out = blk.origin();
     std::vector<double> z(L.n);
     InterruptMeter meter(stop);
     for (RowCursor row(L, task.first_begin, task.first_end); row.valid(); row.advance()) {
@@ -122,6 +226,35 @@ class Couplings {
   bool multiset_;
   std::vector<DegreeBlock<T>> blocks_;
   std::vector<Task> tasks_;
+  int own_begin_ = 0, own_end_ = 0;
+  std::shared_ptr<RankChain<T>> chain_;
 };
+
+// Groups of consecutive tasks as a whole process makes them (group q holds tasks
+// [q T / groups, (q + 1) T / groups)), cut to the tasks held here: the bounds of the
+// groups this rank sums. Where rank boundaries fall on group boundaries, the groups
+// are the whole process's own, and so are the sums.
+inline std::vector<int> held_task_groups(int n_tasks, int groups, int own_begin, int own_end) {
+  std::vector<int> bounds{own_begin};
+  for (int q = 1; q < groups; ++q) {
+    const int t = int(std::int64_t(q) * n_tasks / groups);
+    if (t > own_begin && t < own_end) bounds.push_back(t);
+  }
+  if (own_end > own_begin) bounds.push_back(own_end);
+  return bounds;
+}
+
+// Zeroes the outputs (d, t), adds the partial sums of the ranks before this one (if the
+// couplings are split), this rank's own (fold_held), and hands the total on.
+template <class T, class Fold>
+void fold_across_ranks(const Couplings<T>& C, std::uint64_t inputs, double* d, std::size_t nd, T* t,
+                       std::size_t nt, Fold&& fold_held) {
+  std::fill(d, d + nd, 0.0);
+  std::fill(t, t + nt, T(0));
+  RankChain<T>* chain = C.chain();
+  if (chain) chain->receive(inputs, d, nd, t, nt);
+  fold_held();
+  if (chain) chain->pass_on(inputs, d, nd, t, nt);
+}
 
 }  // namespace pspin

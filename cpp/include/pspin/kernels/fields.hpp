@@ -43,7 +43,7 @@ template <class T, bool Grad>
 void fields_task_rows(const DegreeBlock<T>& blk, const Task& task, const T* X, int count, T* G, double* energy,
                       const Interrupt& stop) {
   const TupleLayout& L = blk.layout;
-  const T* J = blk.values.get();
+  const T* J = blk.origin();
   const int n = L.n, len = L.p - 1;
   RowScratch<T> w(len, 1);
   InterruptMeter meter(stop);
@@ -199,7 +199,7 @@ void fields_task_batched(const DegreeBlock<T>& blk, const Task& task, const T* S
                          double* energy, const Interrupt& stop) {
   constexpr int kRows = kSweepRows;
   const TupleLayout& L = blk.layout;
-  const T* J = blk.values.get();
+  const T* J = blk.origin();
   const int n = L.n, len = L.p - 1;
   std::vector<T> leave(std::size_t(kRows) * len * B), full(std::size_t(kRows) * B), racc(std::size_t(kRows) * B);
   int prefixes[kRows][kMaxDegree];
@@ -300,23 +300,30 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
   const int n_tasks = int(tasks.size());
   const bool grad = fields_out != nullptr;
   // Consecutive tasks run as one group into one buffer. Spin-major batches get
-  // as few groups as balance threads (16, or every task) while the buffers stay
-  // small next to the couplings; a group's fields touch only spins from its
-  // first index on, and its buffer holds just those rows. The grouping depends
-  // on n, B and the couplings only, never on the thread count.
+  // as few groups as balance threads (16, or every task) while the buffers of a
+  // 64-lane batch stay small next to the couplings; a group's fields touch only
+  // spins from its first index on, and its buffer holds just those rows. The
+  // grouping depends on n and the couplings only, never on the batch or the thread
+  // count: a configuration's sums do not depend on which others share its pass (a
+  // descent's active starts, a rank's share of tempering slots). A count below every
+  // task is a multiple of 16, so couplings split over 2, 4, 8 or 16 ranks split at
+  // group boundaries and their sums stay bit-identical to one process's.
+  constexpr double kReferenceLanes = 64.0;
   const bool spin_major = spin_major_batch<T>(B);
-  const double buffer_ratio = double(C.n_values()) / (4.0 * double(n) * B);
-  const int groups = spin_major ? std::min(n_tasks, std::max(16, int(std::min(buffer_ratio, 1e6)))) : n_tasks;
-  std::vector<int> first_task(groups + 1), first_row(groups);
+  const double buffer_ratio = double(C.n_values()) / (4.0 * double(n) * kReferenceLanes);
+  const int merged = std::max(16, int(std::min(buffer_ratio, 1e6)) / 16 * 16);
+  const int whole_groups = spin_major ? std::min(n_tasks, merged) : n_tasks;
+  const std::vector<int> first_task = held_task_groups(n_tasks, whole_groups, C.own_begin(), C.own_end());
+  const int groups = int(first_task.size()) - 1;
+  std::vector<int> first_row(groups);
   std::vector<std::size_t> offset(groups + 1, 0);
-  for (int q = 0; q <= groups; ++q) first_task[q] = int(std::int64_t(q) * n_tasks / groups);
   for (int q = 0; q < groups; ++q) {
     int first = n;
     for (int t = first_task[q]; t < first_task[q + 1]; ++t) first = std::min(first, tasks[t].first_begin);
     first_row[q] = spin_major ? first : 0;
     offset[q + 1] = offset[q] + std::size_t(n - first_row[q]) * B;
   }
-  T* gbuf = grad ? zeroed_workspace<T, 0>(offset[groups]) : nullptr;
+  T* gbuf = grad ? zeroed_workspace<T, 0>(offset.back()) : nullptr;
   double* ebuf = zeroed_workspace<double, 1>(std::size_t(groups) * B);
   const double work = double(C.n_values()) * B;
   const Interrupt stop;  // polled between rows and tiles; a stopped call's outputs are garbage
@@ -338,9 +345,14 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
       }
     }
   });
-  reduce_task_buffers(ebuf, groups, std::size_t(B), energy_out);
+  if (stop.stopped()) return;
+  const std::size_t nb = std::size_t(n) * B;
+  const std::uint64_t inputs = C.chain() ? fingerprint(X, nb * sizeof(T), std::uint64_t(B) << 1 | grad) : 0;
+  fold_across_ranks(C, inputs, energy_out, std::size_t(B), fields_out, grad ? nb : 0, [&] {
+    accumulate_task_buffers(ebuf, groups, std::size_t(B), energy_out);
+    if (grad) accumulate_task_rows(gbuf, offset.data(), first_row.data(), groups, n, B, fields_out);
+  });
   for (int b = 0; b < B; ++b) energy_out[b] = -energy_out[b];
-  if (grad) reduce_task_rows(gbuf, offset.data(), first_row.data(), groups, n, B, fields_out);
 }
 
 // Fields h = -dH/ds and energies H of the listed rows of a row-major (b, n)

@@ -36,7 +36,7 @@ template <class T>
 void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* V, int B, T* out, T* fields,
               const Interrupt& stop) {
   const TupleLayout& L = blk.layout;
-  const T* J = blk.values.get();
+  const T* J = blk.origin();
   const int n = L.n, len = L.p - 1;
   std::vector<T> leave(len * B), full(B), leave2(len * len * B), dfull(B), dleave(len * B), r(B), dr(B);
   InterruptMeter meter(stop);
@@ -96,7 +96,7 @@ void hvp_task(const DegreeBlock<T>& blk, const Task& task, const T* S, const T* 
 template <class T>
 void hessian_task(const DegreeBlock<T>& blk, const Task& task, const T* s, double* A, const Interrupt& stop) {
   const TupleLayout& L = blk.layout;
-  const T* J = blk.values.get();
+  const T* J = blk.origin();
   const int n = L.n, len = L.p - 1;
   std::vector<T> leave(len), leave2(len * len);
   T full;
@@ -127,45 +127,50 @@ template <class T>
 void fields_jvp(const Couplings<T>& C, const T* S, const T* V, int B, T* out, T* fields_out = nullptr) {
   const int n = C.n();
   const auto& tasks = C.tasks();
-  const int n_tasks = int(tasks.size());
+  const int first = C.own_begin(), held = C.own_end() - C.own_begin();
   const std::size_t nb = std::size_t(n) * B;
   const std::size_t per_task = fields_out ? 2 * nb : nb;  // [jvp | fields] per task
-  T* buf = zeroed_workspace<T, 2>(n_tasks * per_task);
+  T* buf = zeroed_workspace<T, 2>(std::size_t(held) * per_task);
   const Interrupt stop;  // polled between rows; a stopped call's outputs are garbage
-  parallel_tasks(n_tasks, double(C.n_values()) * B > kMinParallelWork, stop, [&](std::int64_t task) {
-    const int t = int(task);
+  parallel_tasks(held, double(C.n_values()) * B > kMinParallelWork, stop, [&](std::int64_t task) {
+    const int t = first + int(task);
     if (stop.stopped()) return;
-    T* base = buf + t * per_task;
+    T* base = buf + std::size_t(task) * per_task;
     detail::hvp_task(C.block(tasks[t].block), tasks[t], S, V, B, base, fields_out ? base + nb : nullptr, stop);
   });
   if (stop.stopped()) return;
   std::vector<T> reduced(per_task);
-  reduce_task_buffers(buf, n_tasks, per_task, reduced.data());
+  const std::uint64_t inputs = C.chain() ? fingerprint(V, nb * sizeof(T), fingerprint(S, nb * sizeof(T))) : 0;
+  double* no_doubles = nullptr;
+  fold_across_ranks(C, inputs, no_doubles, 0, reduced.data(), per_task,
+                    [&] { accumulate_task_buffers(buf, held, per_task, reduced.data()); });
   std::copy(reduced.begin(), reduced.begin() + nb, out);
   if (fields_out) std::copy(reduced.begin() + nb, reduced.end(), fields_out);
 }
 
 // Jacobian of the fields at one configuration s, dense n x n in double.
-// Tasks are merged into at most kGroups contiguous groups, each with one n x n buffer.
+// Tasks are merged into at most kGroups contiguous groups, each with one n x n buffer
+// (couplings split over 2 or 4 ranks split at group boundaries).
 template <class T>
 void fields_jacobian(const Couplings<T>& C, const T* s, double* out) {
   constexpr int kGroups = 4;
   const int n = C.n();
   const auto& tasks = C.tasks();
   const int n_tasks = int(tasks.size());
-  const int groups = std::min(kGroups, n_tasks);
+  const std::vector<int> first_task = held_task_groups(n_tasks, std::min(kGroups, n_tasks), C.own_begin(), C.own_end());
+  const int groups = int(first_task.size()) - 1;
   const std::size_t nn = std::size_t(n) * n;
   double* buf = zeroed_workspace<double, 3>(std::size_t(groups) * nn);
   const Interrupt stop;  // polled between rows; a stopped call's outputs are garbage
   parallel_tasks(groups, double(C.n_values()) * 3 > kMinParallelWork, stop, [&](std::int64_t group) {
     const int g = int(group);
-    const int t_begin = int(std::int64_t(n_tasks) * g / groups);
-    const int t_end = int(std::int64_t(n_tasks) * (g + 1) / groups);
-    for (int t = t_begin; t < t_end && !stop.stopped(); ++t)
+    for (int t = first_task[g]; t < first_task[g + 1] && !stop.stopped(); ++t)
       detail::hessian_task(C.block(tasks[t].block), tasks[t], s, buf + std::size_t(g) * nn, stop);
   });
   if (stop.stopped()) return;
-  reduce_task_buffers(buf, groups, nn, out);
+  T* no_values = nullptr;
+  fold_across_ranks(C, C.chain() ? fingerprint(s, std::size_t(n) * sizeof(T)) : 0, out, nn, no_values, 0,
+                    [&] { accumulate_task_buffers(buf, groups, nn, out); });
   // Symmetrise: out = A + A^T.
 #pragma omp parallel for schedule(static) if (double(nn) > kMinParallelWork)
   for (int i = 0; i < n; ++i)

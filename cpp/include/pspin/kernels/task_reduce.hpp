@@ -1,5 +1,7 @@
-// Sum per-task buffers in task order, so the result does not depend on which
-// thread ran which task.
+// Add per-task buffers in task order, so the result does not depend on which
+// thread ran which task. The sums go into `out` on top of what it holds: zeros in one
+// process, the partial sums of the ranks before this one when couplings are split
+// (couplings.hpp, fold_across_ranks).
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -21,14 +23,13 @@ T* zeroed_workspace(std::size_t count) {
 }
 
 template <class T, class Out>
-void reduce_task_buffers(const T* buffers, int n_tasks, std::size_t size, Out* out) {
+void accumulate_task_buffers(const T* buffers, int n_tasks, std::size_t size, Out* out) {
   constexpr std::size_t kBlock = 4096;
   const std::size_t n_blocks = (size + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (double(size) * n_tasks > kMinParallelWork)
   for (std::size_t blk = 0; blk < n_blocks; ++blk) {
     const std::size_t lo = blk * kBlock, hi = std::min(size, lo + kBlock);
-    for (std::size_t i = lo; i < hi; ++i) out[i] = Out(buffers[i]);
-    for (int t = 1; t < n_tasks; ++t) {
+    for (int t = 0; t < n_tasks; ++t) {
       const T* src = buffers + std::size_t(t) * size;
       for (std::size_t i = lo; i < hi; ++i) out[i] += Out(src[i]);
     }
@@ -37,18 +38,16 @@ void reduce_task_buffers(const T* buffers, int n_tasks, std::size_t size, Out* o
 
 // Per-task buffers of a (rows x width) array where task t touches only rows
 // [first_row[t], rows) and stores just those, from offset[t] on; out is their
-// sum in task order. A batched gradient at n = 4096 would otherwise zero and
-// re-read 64 full n x B buffers per call (a quarter of its time).
+// sum in task order is added to out. A batched gradient at n = 4096 would otherwise
+// zero and re-read 64 full n x B buffers per call (a quarter of its time).
 template <class T, class Out>
-void reduce_task_rows(const T* buffers, const std::size_t* offset, const int* first_row, int n_tasks, int rows,
-                      int width, Out* out) {
+void accumulate_task_rows(const T* buffers, const std::size_t* offset, const int* first_row, int n_tasks, int rows,
+                          int width, Out* out) {
   constexpr int kRowsPerBlock = 64;
   const int n_blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
 #pragma omp parallel for schedule(static) if (double(offset[n_tasks]) > kMinParallelWork)
   for (int blk = 0; blk < n_blocks; ++blk) {
     const int r0 = blk * kRowsPerBlock, r1 = std::min(rows, r0 + kRowsPerBlock);
-    Out* o = out + std::size_t(r0) * width;
-    std::fill(o, o + std::size_t(r1 - r0) * width, Out(0));
     for (int t = 0; t < n_tasks; ++t) {
       const int from = std::max(r0, first_row[t]);
       if (from >= r1) continue;
