@@ -118,10 +118,50 @@ py::class_<E> bind_engine(py::module_& m, const char* name, Init init) {
            });
 }
 
+// The steps of a run split over processes (python/pspin/mpi/tempering.py), which
+// exchanges what they return between its own calls.
+template <class E>
+void bind_distributed(py::class_<E>& c) {
+  using PT = decltype(E::pt);
+  c.def("sweep_own", [](E& e, int first, int count) {
+         if (first < 0 || count < 0 || first + count > e.sampler.slots()) throw std::invalid_argument("slot range out of bounds");
+         py::array_t<double> out({count, PT::kOutcomeSize});
+         double* p = out.mutable_data();
+         {
+           py::gil_scoped_release release;
+           e.pt.sweep_own(first, count, p);
+         }
+         return out;
+       }, py::arg("first"), py::arg("count"),
+       "One sweep of slots [first, first + count) only; returns their outcomes (count, width) for finish_sweep.")
+      .def("finish_sweep", [](E& e, const Array<double>& outcomes) {
+             if (outcomes.ndim() != 2 || outcomes.shape(0) != e.sampler.slots() || outcomes.shape(1) != PT::kOutcomeSize)
+               throw std::invalid_argument("need the outcomes of every slot, shape (slots, width)");
+             e.pt.finish_sweep(outcomes.data());
+           }, py::arg("outcomes"), "Tallies and swaps from the outcomes of every slot's sweep; the sweep count moves on.")
+      .def("sample", [](const E& e) {
+             const int R = e.pt.temperatures(), K = e.pt.ladders();
+             py::array_t<double> energies({R, K}), overlaps({R, K * (K - 1) / 2});
+             e.pt.sample(energies.mutable_data(), overlaps.mutable_data());
+             return py::make_tuple(energies, overlaps);
+           }, "Energies (R, K) and overlaps (R, K(K-1)/2) of the current slots, as run() records them.")
+      .def("save_slots", [](const E& e, int first, int count) {
+             if (first < 0 || count < 0 || first + count > e.sampler.slots()) throw std::invalid_argument("slot range out of bounds");
+             py::array_t<double> out({count, e.sampler.slot_data_size()});
+             e.pt.save_slots(first, count, out.mutable_data());
+             return out;
+           }, py::arg("first"), py::arg("count"), "Whole slots (count, 2n + 1): positions, fields, energies.")
+      .def("load_slots", [](E& e, int first, const Array<double>& data) {
+             if (data.ndim() != 2 || data.shape(1) != e.sampler.slot_data_size())
+               throw std::invalid_argument("slot data must have shape (count, 2n + 1)");
+             e.pt.load_slots(first, int(data.shape(0)), data.data());
+           }, py::arg("first"), py::arg("data"), "Overwrite slots [first, first + len(data)) with save_slots() data.");
+}
+
 template <class T>
 void bind_ising(py::module_& m, const char* name) {
   using E = Engine<pspin::IsingSampler<T>>;
-  bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
+  auto cls = bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
                                          int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
                                          pspin::IsingUpdate update) {
     const int slots = checked_slots(c, initial, betas, ladders);
@@ -135,6 +175,7 @@ void bind_ising(py::module_& m, const char* name) {
     interrupt.raise_if_stopped();
     return engine;
   }));
+  bind_distributed(cls);
 }
 
 // Spherical models: geodesic HMC (pspin/sampling/sphere_sampler.hpp). One sweep is one
@@ -143,7 +184,7 @@ void bind_ising(py::module_& m, const char* name) {
 template <class T>
 void bind_spherical(py::module_& m, const char* name) {
   using E = Engine<pspin::SphereSampler<T>>;
-  bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
+  auto cls = bind_engine<T, E>(m, name, py::init([](const pspin::Couplings<T>& c, const Array<T>& initial, std::vector<double> betas,
                                          int ladders, std::uint64_t seed_moves, std::uint64_t seed_swaps,
                                          int leapfrog_steps, double step_size) {
     const int slots = checked_slots(c, initial, betas, ladders);
@@ -177,6 +218,7 @@ void bind_spherical(py::module_& m, const char* name) {
              return d;
            }, "Per temperature index, cumulative since the start (restored from checkpoints): trajectories "
               "attempted, accepted, and the sum of min(1, exp(-dH)).");
+  bind_distributed(cls);
 }
 
 // Pair rotations with cached fields (dense n^3 couplings; degrees 2 and 3): the

@@ -400,11 +400,27 @@ class IsingTemperingF64:
         ...
     def energies(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
+    def finish_sweep(self, outcomes: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Tallies and swaps from the outcomes of every slot's sweep; the sweep count moves on.
+        """
+    def load_slots(self, first: typing.SupportsInt | typing.SupportsIndex, data: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Overwrite slots [first, first + len(data)) with save_slots() data.
+        """
     def restore(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex, arg4: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg5: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg6: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg7: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     def run(self, n_sweeps: typing.SupportsInt | typing.SupportsIndex, sample_every: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         n_sweeps sweeps with swaps; returns energies (samples, R, K) and overlaps (samples, R, K(K-1)/2).
+        """
+    def sample(self) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Energies (R, K) and overlaps (R, K(K-1)/2) of the current slots, as run() records them.
+        """
+    def save_slots(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Whole slots (count, 2n + 1): positions, fields, energies.
         """
     def set_betas(self, betas: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
         ...
@@ -412,6 +428,10 @@ class IsingTemperingF64:
         ...
     def stats(self) -> dict:
         ...
+    def sweep_own(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        One sweep of slots [first, first + count) only; returns their outcomes (count, width) for finish_sweep.
+        """
     def temp_of_slot(self) -> numpy.typing.NDArray[numpy.int32]:
         ...
     @property
@@ -434,11 +454,27 @@ class IsingTemperingF32:
         ...
     def energies(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
+    def finish_sweep(self, outcomes: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Tallies and swaps from the outcomes of every slot's sweep; the sweep count moves on.
+        """
+    def load_slots(self, first: typing.SupportsInt | typing.SupportsIndex, data: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Overwrite slots [first, first + len(data)) with save_slots() data.
+        """
     def restore(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex, arg4: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg5: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg6: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg7: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     def run(self, n_sweeps: typing.SupportsInt | typing.SupportsIndex, sample_every: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         n_sweeps sweeps with swaps; returns energies (samples, R, K) and overlaps (samples, R, K(K-1)/2).
+        """
+    def sample(self) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Energies (R, K) and overlaps (R, K(K-1)/2) of the current slots, as run() records them.
+        """
+    def save_slots(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Whole slots (count, 2n + 1): positions, fields, energies.
         """
     def set_betas(self, betas: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
         ...
@@ -446,6 +482,10 @@ class IsingTemperingF32:
         ...
     def stats(self) -> dict:
         ...
+    def sweep_own(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        One sweep of slots [first, first + count) only; returns their outcomes (count, width) for finish_sweep.
+        """
     def temp_of_slot(self) -> numpy.typing.NDArray[numpy.int32]:
         ...
     @property
@@ -472,11 +512,27 @@ class SphericalTemperingF64:
         ...
     def energies(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
+    def finish_sweep(self, outcomes: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Tallies and swaps from the outcomes of every slot's sweep; the sweep count moves on.
+        """
+    def load_slots(self, first: typing.SupportsInt | typing.SupportsIndex, data: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Overwrite slots [first, first + len(data)) with save_slots() data.
+        """
     def restore(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex, arg4: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg5: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg6: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg7: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     def run(self, n_sweeps: typing.SupportsInt | typing.SupportsIndex, sample_every: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         n_sweeps sweeps with swaps; returns energies (samples, R, K) and overlaps (samples, R, K(K-1)/2).
+        """
+    def sample(self) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Energies (R, K) and overlaps (R, K(K-1)/2) of the current slots, as run() records them.
+        """
+    def save_slots(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Whole slots (count, 2n + 1): positions, fields, energies.
         """
     def set_betas(self, betas: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
         ...
@@ -491,6 +547,10 @@ class SphericalTemperingF64:
     def step_sizes(self) -> numpy.typing.NDArray[numpy.float64]:
         """
         Leapfrog step size per temperature index (before the per-trajectory jitter in [0.9, 1.1]).
+        """
+    def sweep_own(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        One sweep of slots [first, first + count) only; returns their outcomes (count, width) for finish_sweep.
         """
     def temp_of_slot(self) -> numpy.typing.NDArray[numpy.int32]:
         ...
@@ -521,11 +581,27 @@ class SphericalTemperingF32:
         ...
     def energies(self) -> numpy.typing.NDArray[numpy.float64]:
         ...
+    def finish_sweep(self, outcomes: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Tallies and swaps from the outcomes of every slot's sweep; the sweep count moves on.
+        """
+    def load_slots(self, first: typing.SupportsInt | typing.SupportsIndex, data: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Overwrite slots [first, first + len(data)) with save_slots() data.
+        """
     def restore(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], arg2: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg3: typing.SupportsInt | typing.SupportsIndex, arg4: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg5: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg6: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], arg7: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     def run(self, n_sweeps: typing.SupportsInt | typing.SupportsIndex, sample_every: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
         """
         n_sweeps sweeps with swaps; returns energies (samples, R, K) and overlaps (samples, R, K(K-1)/2).
+        """
+    def sample(self) -> tuple[numpy.typing.NDArray[numpy.float64], numpy.typing.NDArray[numpy.float64]]:
+        """
+        Energies (R, K) and overlaps (R, K(K-1)/2) of the current slots, as run() records them.
+        """
+    def save_slots(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Whole slots (count, 2n + 1): positions, fields, energies.
         """
     def set_betas(self, betas: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> None:
         ...
@@ -540,6 +616,10 @@ class SphericalTemperingF32:
     def step_sizes(self) -> numpy.typing.NDArray[numpy.float64]:
         """
         Leapfrog step size per temperature index (before the per-trajectory jitter in [0.9, 1.1]).
+        """
+    def sweep_own(self, first: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        One sweep of slots [first, first + count) only; returns their outcomes (count, width) for finish_sweep.
         """
     def temp_of_slot(self) -> numpy.typing.NDArray[numpy.int32]:
         ...

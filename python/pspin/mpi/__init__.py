@@ -2,7 +2,9 @@
 
 - :class:`DistributedSphericalPSpin`: one model whose packed couplings are split over
   the ranks of a communicator, bit-identical to :class:`pspin.SphericalPSpin`.
-- Parallel tempering with the temperatures of one ladder split over ranks.
+- :class:`ParallelTempering`: parallel tempering with the configurations of its
+  ladders (so the temperatures of one ladder) split over ranks, bit-identical to
+  :class:`pspin.ParallelTempering`; see docs/mpi_tempering.md.
 
 Every exchange has a deadline (``timeout=``, else $PSPIN_MPI_TIMEOUT, else 600 s): a
 rank that died or hangs gives :class:`RankTimeout`, not a hang. Run scripts as
@@ -14,5 +16,6 @@ from __future__ import annotations
 
 from ._comm import DEFAULT_TIMEOUT, RankError, RankTimeout
 from ._model import DistributedSphericalPSpin, ExchangeStats
+from ._tempering import ParallelTempering
 
-__all__ = ["DEFAULT_TIMEOUT", "DistributedSphericalPSpin", "ExchangeStats", "RankError", "RankTimeout"]
+__all__ = ["DEFAULT_TIMEOUT", "DistributedSphericalPSpin", "ExchangeStats", "ParallelTempering", "RankError", "RankTimeout"]

@@ -111,3 +111,16 @@ def check_comm(comm: Any) -> Any:
     if not isinstance(comm, MPI.Intracomm) or comm == MPI.COMM_NULL:
         raise TypeError(f"comm must be an mpi4py intracommunicator (e.g. MPI.COMM_WORLD), got {comm!r}")
     return comm
+
+
+def allgather_rows(comm: Any, rows: np.ndarray, counts: Any, timeout: float, what: str) -> np.ndarray:
+    """Every rank's float64 ``rows`` (``counts[r]`` rows of one width from rank r) stacked
+    in rank order, on every rank; one Iallgatherv bounded by ``timeout``."""
+    MPI = mpi()
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    width = int(np.prod(rows.shape[1:], dtype=np.int64))
+    sizes = np.asarray(counts, dtype=np.int64) * width
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    out = np.empty((int(np.sum(counts)), *rows.shape[1:]), dtype=np.float64)
+    wait(comm.Iallgatherv(rows, [out, sizes, offsets, MPI.DOUBLE]), timeout, what, comm)
+    return out

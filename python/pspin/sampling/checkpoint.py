@@ -735,8 +735,17 @@ class SignalGuard:
         if self._pending is None:
             self._pending = signum
 
+    def take(self) -> int | None:
+        """The first signal noted since the last check or take, if any (and forget it)."""
+        signum, self._pending = self._pending, None
+        return signum
+
     def check(self) -> None:
         """Raise the first signal noted since the last check, if any."""
-        signum, self._pending = self._pending, None
-        if signum is not None:
-            raise Terminated(signum) if signum == signal.SIGTERM else KeyboardInterrupt()
+        raise_signal(self.take())
+
+
+def raise_signal(signum: int | None) -> None:
+    """Raise what :meth:`SignalGuard.check` raises for ``signum`` (nothing for None)."""
+    if signum is not None:
+        raise Terminated(signum) if signum == signal.SIGTERM else KeyboardInterrupt()

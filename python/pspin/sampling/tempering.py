@@ -177,10 +177,10 @@ class ParallelTempering:
             raise TypeError(f"Ising updates take no options, got {sorted(move_options)}")
         require_engine_memory(model.n, model.degrees, model.dtype, self.requested_temperatures.size, self.replicas,
                               ising=isinstance(model, IsingPSpin))
+        self._fingerprint: str | None = None
         self._engine = self._make_engine()
         # run() mutates the engine: two threads at once would interleave their sweeps.
         self._running = threading.Lock()
-        self._fingerprint: str | None = None
         self._energies: list[np.ndarray] = []
         self._overlaps: list[np.ndarray] = []
         self._sample_count = 0  # rows in _energies: a save appends those after the checkpoint's
@@ -350,7 +350,11 @@ class ParallelTempering:
         try:
             with progress_bar(progress, total=sweeps, initial=self.sweeps_done, desc="tempering") as bar:
                 while self.sweeps_done < sweeps:
-                    guard.check()
+                    due = store is not None and time.monotonic() - last_save >= interval
+                    chunk, due = self._plan_chunk(guard, chunk, due)
+                    if store is not None and due:
+                        self._save(store)
+                        last_save = time.monotonic()
                     done = self.sweeps_done
                     stop = sweeps if done >= burn_in else self._next_tune_point(done, burn_in)
                     if snapshot_every:
@@ -368,9 +372,6 @@ class ParallelTempering:
                         self._after_burn_in_chunk(done + todo, burn_in)
                     # Chunks of about 0.2 s: progress and Ctrl-C stay responsive.
                     chunk = max(1, min(chunk * 2, int(todo * 0.2 / max(elapsed, 1e-6)) + 1))
-                    if store is not None and time.monotonic() - last_save >= interval:
-                        self._save(store)
-                        last_save = time.monotonic()
         except KeyboardInterrupt:
             if store is not None:
                 self._save(store)
@@ -380,6 +381,12 @@ class ParallelTempering:
         # A signal during the last chunk or the final save: the run is complete and saved,
         # but the process was asked to stop.
         guard.check()
+
+    def _plan_chunk(self, guard: ckpt.SignalGuard, chunk: int, save_due: bool) -> tuple[int, bool]:
+        """Before each chunk: raise a noted signal, then the chunk's length and whether to
+        save first (a run split over MPI ranks agrees on all three across its ranks)."""
+        guard.check()
+        return chunk, save_due
 
     def _require_series_memory(self, sweeps: int, burn_in: int, sample_every: int, snapshot_every: int) -> None:
         """The measurements and snapshots this call adds must fit: each is held three times

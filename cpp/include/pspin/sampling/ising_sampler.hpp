@@ -111,6 +111,26 @@ class IsingSampler {
     }
   }
 
+  // Distributed runs (see Tempering::sweep_own): the energy is all the other processes
+  // need of a slot after its sweep; nothing is tallied per temperature.
+  static constexpr int kOutcomeSize = 1;
+  void outcome(int slot, double* out) const { out[0] = e_[slot]; }
+  void adopt_outcome(int slot, const double* in) { e_[slot] = in[0]; }
+  void tally(const int*) {}
+
+  // A slot's whole state (spins, fields, energy: 2n + 1 values), to copy it between processes.
+  int slot_data_size() const { return 2 * n_ + 1; }
+  void save_slot(int slot, double* out) const {
+    for (int i = 0; i < n_; ++i) out[i] = double(s_[at(slot, i)]);
+    std::copy(&h_[at(slot, 0)], &h_[at(slot, 0)] + n_, out + n_);
+    out[2 * n_] = e_[slot];
+  }
+  void load_slot(int slot, const double* in) {
+    for (int i = 0; i < n_; ++i) s_[at(slot, i)] = T(in[i]);
+    std::copy(in + n_, in + 2 * n_, &h_[at(slot, 0)]);
+    e_[slot] = in[2 * n_];
+  }
+
   // Fields and energies from scratch for slots [first, first + count).
   void refresh(int first, int count) {
     std::vector<int> rows(count);

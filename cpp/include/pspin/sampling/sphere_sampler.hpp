@@ -67,6 +67,7 @@
 #include <cmath>
 #include <numeric>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -177,23 +178,35 @@ class SphereSampler {
   }
 
   void sweep_all(const double* beta_of_slot, const int* temp_of_slot, std::uint64_t sweep) {
+    sweep_range(0, slots_, beta_of_slot, temp_of_slot, sweep);
+    tally(temp_of_slot);
+  }
+
+  // One trajectory for slots [first, first + count) only (arrays indexed by slot, all
+  // slots): a slot's numbers depend on its own state, label and counters alone, so a
+  // process of a distributed run sweeping its share moves it exactly as sweep_all does.
+  // The acceptance counters are left to tally(), which adds in slot order.
+  void sweep_range(int first, int count, const double* beta_of_slot, const int* temp_of_slot, std::uint64_t sweep) {
     const std::size_t sn = s_.size();
     x_.resize(sn);
     v_.resize(sn);
     hx_.resize(sn);
     ex_.resize(slots_);
+    prob_.resize(slots_);
+    accepted_.resize(slots_);
     std::vector<double> eps(slots_), k0(slots_), u_acc(slots_);
     const int* r_of = temp_of_slot;
+    const int last = first + count;
     // Per element: ~100 flops for the momenta (Philox + Box-Muller), ~20 per flow step.
-    const bool par = slots_ > 1 && double(sn) * 64 > kMinParallelWork;
-    for (int s = 0; s < slots_; ++s) {
+    const bool par = count > 1 && double(count) * n_ * 64 > kMinParallelWork;
+    for (int s = first; s < last; ++s) {
       const auto u = philox4x32_10(philox_counter(std::uint32_t(s), 0, sweep, RandomPurpose::SphereAccept), key_);
       u_acc[s] = uniform_open0(u[0], u[2]);  // in (0, 1]
       eps[s] = eps_[r_of[s]] * (0.9 + 0.2 * uniform32(u[1]));
     }
     // Momenta and the first half kick.
 #pragma omp parallel for schedule(static) if (par)
-    for (int s = 0; s < slots_; ++s) {
+    for (int s = first; s < last; ++s) {
       const std::size_t row = std::size_t(s) * n_;
       double* v = &v_[row];
       fill_normals(key_, std::uint32_t(s), std::uint32_t(RandomPurpose::SphereMomentum) << 24, sweep * std::uint64_t(n_),
@@ -205,31 +218,74 @@ class SphereSampler {
     }
     for (int l = 0; l < L_; ++l) {
 #pragma omp parallel for schedule(static) if (par)
-      for (int s = 0; s < slots_; ++s) {
+      for (int s = first; s < last; ++s) {
         const std::size_t row = std::size_t(s) * n_;
         if (l > 0) kick(&x_[row], &hx_[row], &v_[row], eps[s] * beta_of_slot[s]);
         geodesic(&x_[row], &v_[row], eps[s]);
       }
-      evaluate(x_.data(), ex_.data(), hx_.data());
+      evaluate(x_.data(), ex_.data(), hx_.data(), first, count);
     }
     // Last half kick, then accept or reject.
-    for (int s = 0; s < slots_; ++s) {
+    for (int s = first; s < last; ++s) {
       const std::size_t row = std::size_t(s) * n_;
       const double b = beta_of_slot[s];
       double* v = &v_[row];
       kick(&x_[row], &hx_[row], v, 0.5 * eps[s] * b);
       const double dH = b * (ex_[s] - e_[s]) + 0.5 * dot(v, v) - k0[s];
-      const int r = r_of[s];
-      attempts_[r] += 1.0;
+      accepted_[s] = 0.0;
+      prob_[s] = std::numeric_limits<double>::quiet_NaN();  // not counted by tally()
       if (!std::isfinite(dH)) continue;
-      accept_prob_[r] += dH <= 0 ? 1.0 : std::exp(-dH);
+      prob_[s] = dH <= 0 ? 1.0 : std::exp(-dH);
       if (!(dH <= 0 || std::log(u_acc[s]) < -dH)) continue;
-      accepts_[r] += 1.0;
+      accepted_[s] = 1.0;
       std::copy(&x_[row], &x_[row] + n_, &s_[row]);
       std::copy(&hx_[row], &hx_[row] + n_, &h_[row]);
       e_[s] = ex_[s];
     }
-    sync_out();
+    sync_out(first, count);
+  }
+
+  // The last sweep's trajectories into the per-temperature counters, slot by slot in
+  // order (the sums of probabilities round the same whoever swept which slot).
+  void tally(const int* temp_of_slot) {
+    for (int s = 0; s < slots_; ++s) {
+      const int r = temp_of_slot[s];
+      attempts_[r] += 1.0;
+      if (std::isnan(prob_[s])) continue;
+      accept_prob_[r] += prob_[s];
+      accepts_[r] += accepted_[s];
+    }
+  }
+
+  // What the other processes of a distributed run need of a slot after its sweep: its
+  // energy (swaps) and its trajectory's outcome (tally).
+  static constexpr int kOutcomeSize = 3;
+  void outcome(int slot, double* out) const {
+    out[0] = e_[slot];
+    out[1] = prob_[slot];
+    out[2] = accepted_[slot];
+  }
+  void adopt_outcome(int slot, const double* in) {
+    e_[slot] = in[0];
+    prob_[slot] = in[1];
+    accepted_[slot] = in[2];
+  }
+
+  // A slot's whole state (position, fields, energy: 2n + 1 values), to copy it between
+  // the processes of a distributed run.
+  int slot_data_size() const { return 2 * n_ + 1; }
+  void save_slot(int slot, double* out) const {
+    const std::size_t row = std::size_t(slot) * n_;
+    std::copy(&s_[row], &s_[row] + n_, out);
+    std::copy(&h_[row], &h_[row] + n_, out + n_);
+    out[2 * n_] = e_[slot];
+  }
+  void load_slot(int slot, const double* in) {
+    const std::size_t row = std::size_t(slot) * n_;
+    std::copy(in, in + n_, &s_[row]);
+    std::copy(in + n_, in + 2 * n_, &h_[row]);
+    e_[slot] = in[2 * n_];
+    sync_out(slot, 1);
   }
 
   // The tempering ladder moved (burn-in tuning): per-temperature settings stay
@@ -283,15 +339,16 @@ class SphereSampler {
   // Energies and fields h = -dH/ds of all slots (rows of a slots x n array) in
   // one batched pass; the batch is padded to the SIMD chunk (never the B = 1
   // path), so a slot's result depends on its own state only.
-  void evaluate(const double* X, double* energies, double* fields) {
-    fields_of_rows(C_, X, rows_.data(), slots_, fields, energies);
+  void evaluate(const double* X, double* energies, double* fields, int first = 0, int count = -1) {
+    fields_of_rows(C_, X, rows_.data() + first, count < 0 ? slots_ : count, fields, energies);
   }
 
 
-  void sync_out() {
+  void sync_out(int first = 0, int count = -1) {
     if constexpr (!std::is_same_v<T, double>) {
       out_.resize(s_.size());
-      for (std::size_t k = 0; k < s_.size(); ++k) out_[k] = T(s_[k]);
+      const std::size_t end = count < 0 ? s_.size() : std::size_t(first + count) * n_;
+      for (std::size_t k = std::size_t(first) * n_; k < end; ++k) out_[k] = T(s_[k]);
     }
   }
 
@@ -301,6 +358,7 @@ class SphereSampler {
   std::vector<double> betas_, eps_, attempts_, accepts_, accept_prob_;
   std::vector<double> s_, h_, e_;         // states (double), fields, energies
   std::vector<double> x_, v_, hx_, ex_;   // trajectory scratch
+  std::vector<double> prob_, accepted_;   // per slot, the last trajectory: min(1, e^-dH) (NaN: dH not finite), 0/1
   std::vector<T> out_;
   std::vector<int> rows_;
 };

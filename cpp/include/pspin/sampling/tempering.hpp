@@ -43,6 +43,22 @@ auto notify_betas(S& s, const std::vector<double>& betas, int) -> decltype(s.set
 template <class S>
 void notify_betas(S&, const std::vector<double>&, long) {}
 
+// Overlap s_a . s_b / n: the sampler's own (spherical single precision: of its float64
+// states), else from the states as double, summed in the order run_by_ladder sums.
+template <class S>
+auto slot_overlap(const S& s, int a, int b, int) -> decltype(s.overlap(a, b)) {
+  return s.overlap(a, b);
+}
+template <class S>
+double slot_overlap(const S& s, int a, int b, long) {
+  const int n = s.n();
+  const auto* x = s.state(a);
+  const auto* y = s.state(b);
+  double dot = 0.0;
+  for (int i = 0; i < n; ++i) dot += double(x[i]) * double(y[i]);
+  return dot / n;
+}
+
 struct TemperingStats {
   std::vector<std::uint64_t> attempts, accepts;  // per neighbour pair
   std::vector<std::uint64_t> round_trips;        // per slot
@@ -109,6 +125,68 @@ class Tempering {
     stats_ = stats;
   }
 
+  // Distributed runs (python/pspin/mpi/tempering.py). Every process holds all slots but
+  // sweeps only its own, [first, first + count), with exactly the numbers run() gives
+  // them (counters depend on the slot, never on which slots share a pass); the caller
+  // gathers every slot's outcome (Sampler::kOutcomeSize values: energy, move tallies)
+  // and finish_sweep() then tallies and swaps identically on every process. The other
+  // slots keep what load_slots() last gave them and are never swept here.
+  static constexpr int kOutcomeSize = Sampler::kOutcomeSize;
+  void sweep_own(int first, int count, double* outcomes) {
+    check_range(first, count);
+    if constexpr (has_ladder_sweeps<Sampler>::value) {
+      // Independent slots: lockstep groups on threads, as run_by_ladder groups ladders.
+      const int group = std::clamp((count + max_threads() - 1) / max_threads(), 1, kLockstepSlots);
+      const int groups = (count + group - 1) / group;
+      const double work = double(count) * S_.n();
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kMinParallelWork)
+      for (int g = 0; g < groups; ++g) {
+        const int a0 = first + g * group, a1 = std::min(first + count, a0 + group);
+        std::vector<double> beta(a1 - a0);
+        for (int a = a0; a < a1; ++a) beta[a - a0] = betas_[temp_of_slot_[a]];
+        S_.sweep_slots(a0, a1 - a0, beta.data(), sweep_);
+      }
+    } else {
+      std::vector<double> beta_of_slot(std::size_t(R_) * K_);
+      for (int s = 0; s < R_ * K_; ++s) beta_of_slot[s] = betas_[temp_of_slot_[s]];
+      S_.sweep_range(first, count, beta_of_slot.data(), temp_of_slot_.data(), sweep_);
+    }
+    for (int s = first; s < first + count; ++s) S_.outcome(s, outcomes + std::size_t(s - first) * kOutcomeSize);
+  }
+
+  // The outcomes of all slots (slots x kOutcomeSize, this process's own included): the
+  // move tallies, then the swaps of every ladder, then the sweep count moves on.
+  void finish_sweep(const double* outcomes) {
+    for (int s = 0; s < R_ * K_; ++s) S_.adopt_outcome(s, outcomes + std::size_t(s) * kOutcomeSize);
+    S_.tally(temp_of_slot_.data());
+    for (int k = 0; k < K_; ++k) swap_labels(k, sweep_, stats_.attempts.data(), stats_.accepts.data());
+    ++sweep_;
+  }
+
+  // The measurement run() records after a sampled sweep, of the current slots: energies
+  // (R x K, by temperature) and overlaps (R x K(K-1)/2; the slots must be current).
+  void sample(double* energies, double* overlaps) const {
+    const int pairs = K_ * (K_ - 1) / 2;
+    for (int r = 0; r < R_; ++r) {
+      for (int k = 0; k < K_; ++k) energies[r * K_ + k] = S_.energy(slot_at(k, r));
+      int pair = 0;
+      for (int a = 0; a < K_; ++a)
+        for (int b = a + 1; b < K_; ++b) overlaps[r * pairs + pair++] = slot_overlap(S_, slot_at(a, r), slot_at(b, r), 0);
+    }
+  }
+
+  // Whole slots (Sampler::slot_data_size() values each) out of and into the sampler.
+  void save_slots(int first, int count, double* out) const {
+    check_range(first, count);
+    const std::size_t w = std::size_t(S_.slot_data_size());
+    for (int s = first; s < first + count; ++s) S_.save_slot(s, out + std::size_t(s - first) * w);
+  }
+  void load_slots(int first, int count, const double* in) {
+    check_range(first, count);
+    const std::size_t w = std::size_t(S_.slot_data_size());
+    for (int s = first; s < first + count; ++s) S_.load_slot(s, in + std::size_t(s - first) * w);
+  }
+
   // n_sweeps sweeps, each followed by swap attempts; after every sweep whose
   // 1-based global index is a multiple of sample_every, writes the energies
   // (R x K, by temperature) and the overlaps of all ladder pairs (R x K(K-1)/2).
@@ -144,14 +222,7 @@ class Tempering {
       for (int k = 0; k < K_; ++k) swap_labels(k, sweep, stats_.attempts.data(), stats_.accepts.data());
       if ((sweep + 1) % every != 0) continue;
       const int idx = sample_index(sweep, start, every);
-      double* e = energies_out + std::size_t(idx) * R_ * K_;
-      double* q = overlaps_out + std::size_t(idx) * R_ * pairs;
-      for (int r = 0; r < R_; ++r) {
-        for (int k = 0; k < K_; ++k) e[r * K_ + k] = S_.energy(slot_at(k, r));
-        int pair = 0;
-        for (int a = 0; a < K_; ++a)
-          for (int b = a + 1; b < K_; ++b) q[r * pairs + pair++] = S_.overlap(slot_at(a, r), slot_at(b, r));
-      }
+      sample(energies_out + std::size_t(idx) * R_ * K_, overlaps_out + std::size_t(idx) * R_ * pairs);
     }
     sweep_ = start + std::uint64_t(n_sweeps);
   }
@@ -275,6 +346,10 @@ class Tempering {
   }
 
  private:
+  void check_range(int first, int count) const {
+    if (first < 0 || count < 0 || first + count > R_ * K_) throw std::invalid_argument("slot range out of bounds");
+  }
+
   // slot_of_temp for the given labels; throws unless they are a permutation within each ladder.
   std::vector<int> index_of(const std::vector<int>& temp_of_slot) const {
     std::vector<int> slot_of_temp(std::size_t(R_) * K_, -1);
