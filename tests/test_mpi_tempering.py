@@ -112,7 +112,11 @@ _ISING = {"kind": "ising", "n": 16, "p": 3, "model_seed": 2, "temps": [0.5, 0.8,
     # one ladder, adaptive ladder and HMC steps, single precision
     {"kind": "spherical", "n": 12, "p": 3, "model_seed": 3, "temps": [0.4, 0.8, 1.2, 1.6, 2.4], "K": 1,
      "seed": 8, "sweeps": 40, "burn_in": 20, "adaptive": True, "dtype": "float32"},
-], ids=["spherical-K2", "ising-K3-adaptive", "spherical-K1-f32-adaptive"])
+    # 128 slots at n = 200: the batched pass merges tasks into groups, and a rank's share of the
+    # slots is a smaller batch; the grouping must not depend on the batch (kernels/fields.hpp).
+    {"kind": "spherical", "n": 200, "p": 3, "model_seed": 4, "temps": list(np.linspace(0.5, 2.0, 32)), "K": 4,
+     "seed": 9, "sweeps": 3, "burn_in": 1},
+], ids=["spherical-K2", "ising-K3-adaptive", "spherical-K1-f32-adaptive", "spherical-n200-128-slots"])
 def test_bit_identical_to_one_process(tmp_path: Path, case: dict[str, Any], ranks: int) -> None:
     proc, saved = _launch(tmp_path, case, ranks)
     assert proc.returncode == 0, proc.stderr[-4000:]
