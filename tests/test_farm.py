@@ -335,7 +335,7 @@ def test_cli_under_mpi_futures_equals_serial(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert _cli_files(mpi) == _cli_files(serial)
     assert done.stdout.split() == [str(mpi.with_name(f"m.sample-{i:05d}.h5")) for i in range(SAMPLES)]
-    # More ranks than samples left: a warning, not an error.
+    # More ranks than samples left to do (a resumed job): a warning, not an error.
     (mpi.with_name("m.sample-00003.h5")).unlink()
     done = subprocess.run([mpiexec, "-n", "3", sys.executable, "-m", "mpi4py.futures", "-m", "pspin", *_cli_args(mpi)],
                           capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, env=_env())
@@ -351,8 +351,10 @@ def test_cli_process_executor_equals_serial(tmp_path: Path, capsys: pytest.Captu
     assert _cli_files(pool) == _cli_files(serial)
     for path in pool.parent.glob("m.sample-*.h5"):
         path.unlink()
-    assert cli_main([*_cli_args(pool), "--executor", "process", "--workers", "5", "--samples", "0:2"]) == 0
-    assert "warning: 5 process workers for 2 sample(s) to do: 3 will be idle" in capsys.readouterr().err
+    # More workers than samples asked for is a layout mistake, refused before any work.
+    assert cli_main([*_cli_args(pool), "--executor", "process", "--workers", "5", "--samples", "0:2"]) == 2
+    assert "5 process workers for 2 sample(s): use at most 2 worker(s)" in capsys.readouterr().err
+    assert not list(pool.parent.glob("m.sample-*.h5"))
 
 
 @pytest.mark.parametrize(("flags", "match"), [

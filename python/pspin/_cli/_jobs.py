@@ -353,9 +353,15 @@ def run_samples(job: Job, work: Work, describe: Callable[[Any], str]) -> list[tu
             todo.append(sample)
         else:
             done.append((sample, old))
+    if job.workers is not None and job.workers > total:
+        # Ranks or processes asked for and never used are a layout mistake (a job script's
+        # --ntasks against another --samples range): said before anything runs.
+        raise CLIError(f"{job.workers} {job.executor} workers for {total} sample(s): use at most {total} "
+                       "worker(s), or more samples")
     if done:
         job.log(f"{len(done)} of {total} sample(s) already done, skipped: {_ranges([s.index for s, _ in done])}")
     if todo and job.workers is not None and job.workers > len(todo):
+        # Only a resumed job has fewer samples left than workers; it still runs.
         job.log(f"warning: {job.workers} {job.executor} workers for {len(todo)} sample(s) to do: "
                 f"{job.workers - len(todo)} will be idle")
     by_index = {s.index: s for s in todo}
