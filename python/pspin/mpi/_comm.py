@@ -60,20 +60,27 @@ def resolve_timeout(timeout: float | None) -> float:
 def wait(request: Any, timeout: float, what: str, comm: Any) -> None:
     """Complete ``request`` or raise RankTimeout after ``timeout`` seconds.
 
-    Polls with a pause that grows from 20 microseconds to 1 ms: exchanges of a healthy
-    run complete within microseconds of the slowest rank's arrival, and a waiting rank
-    must not steal a core from the computing threads of its node.
+    Polls, yielding the core, for the first 2 ms (a healthy exchange completes within
+    microseconds of the slowest rank's arrival, and a rank waiting on its neighbour has
+    nothing else to run), then sleeps between polls, 50 microseconds growing to 1 ms, so
+    that a rank waiting long for a slower one leaves the node's cores to its computing
+    threads.
     """
     if request.Test():
         return
     start = time.monotonic()
-    pause = 2e-5
+    spin_until = start + 2e-3
+    pause = 5e-5
     while not request.Test():
-        if time.monotonic() - start > timeout:
+        now = time.monotonic()
+        if now - start > timeout:
             raise RankTimeout(
                 f"rank {comm.Get_rank()} of {comm.Get_size()} waited {timeout:g} s for {what}: another rank "
                 "died, raised an error or hangs (set the limit with timeout= or PSPIN_MPI_TIMEOUT)"
             )
+        if now < spin_until:
+            os.sched_yield()
+            continue
         time.sleep(pause)
         pause = min(pause * 2, 1e-3)
 
