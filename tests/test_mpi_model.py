@@ -139,9 +139,3 @@ def test_a_rank_that_stops_answering_gives_a_timeout_not_a_hang(tmp_path):
     name, message = got["error"]
     assert name == "RankTimeout" and "rank 0 of 2 waited 2 s" in message, message
     assert 2.0 <= got["waited"] < 5.0
-
-
-def test_importing_pspin_does_not_import_mpi4py():
-    code = "import sys, pspin, pspin.entropy, pspin.landscape, pspin.sampling; print('mpi4py' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip() == "False"

@@ -8,7 +8,7 @@
 numbers depend only on the root seed and the index, never on the executor, the number
 of workers or the order in which samples finish. See docs/farm.md.
 
-Nothing here imports mpi4py at module level: :func:`mpi_executor` imports it when asked.
+Nothing here imports mpi4py: :func:`pspin.mpi.executor` gives the MPI executor.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import os
 import pickle
 import re
 import signal
-import sys
 import threading
 import time
-import types
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -314,7 +312,7 @@ def farm(
     executor : concurrent.futures.Executor, optional
         Where samples run: None (default) runs them here, one after the other, with no
         pool; a ``ProcessPoolExecutor``, ``mpi4py.futures.MPIPoolExecutor`` (or
-        ``MPICommExecutor``, :func:`mpi_executor`), Dask's ``client.get_executor()`` or
+        ``MPICommExecutor``, :func:`pspin.mpi.executor`), Dask's ``client.get_executor()`` or
         anything with ``submit`` returning :class:`concurrent.futures.Future`. The
         executor is not shut down. With process and MPI executors ``make_model`` and
         ``job`` travel by pickle: use ``functools.partial`` of pspin functions or
@@ -630,46 +628,3 @@ def _ranges(indices: list[int]) -> str:
         else:
             runs.append([i, i])
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
-
-
-# ---------------------------------------------------------------- MPI
-def under_mpi_futures() -> bool:
-    """Whether this process is rank 0 of ``mpiexec -n K python -m mpi4py.futures ...``
-    (the other ranks wait as workers of a shared pool). Imports nothing."""
-    core = sys.modules.get("mpi4py.futures._core")
-    return core is not None and getattr(core, "SharedPool", None) is not None
-
-
-def mpi_world_size() -> int:
-    """Ranks in ``MPI.COMM_WORLD`` (imports mpi4py, which initialises MPI)."""
-    MPI = _mpi4py().MPI
-    return int(MPI.COMM_WORLD.Get_size())
-
-
-def _mpi4py() -> Any:
-    try:
-        import mpi4py.futures
-        from mpi4py import MPI
-    except ImportError as exc:
-        raise ImportError(f"the MPI executor needs mpi4py: pip install 'pspin[mpi]' ({exc})") from exc
-    return types.SimpleNamespace(MPI=MPI, futures=mpi4py.futures)
-
-
-@contextlib.contextmanager
-def mpi_executor() -> Iterator[concurrent.futures.Executor | None]:
-    """An ``mpi4py.futures`` executor over ``MPI.COMM_WORLD``: rank 0 submits, the others work.
-
-    Under ``mpiexec -n K python -m mpi4py.futures ...`` only rank 0 runs the program and
-    this is the shared pool of the K-1 other ranks. Under plain ``mpiexec -n K python
-    ...`` every rank runs the program: rank 0 gets the executor, the others serve samples
-    inside the ``with`` and then get None (``MPICommExecutor``). The executor is shut down
-    at the end of the ``with``.
-
-    Raises
-    ------
-    ImportError
-        mpi4py is not installed (``pip install 'pspin[mpi]'``).
-    """
-    mpi = _mpi4py()
-    with mpi.futures.MPICommExecutor(mpi.MPI.COMM_WORLD, root=0) as executor:
-        yield executor

@@ -224,9 +224,9 @@ def _executor_choice(args: argparse.Namespace, config: dict[str, Any]) -> tuple[
     import importlib.util
     import os
 
-    from pspin import _farm
+    from pspin.mpi import _executor as _mpi_executor
 
-    executor = getattr(args, "executor", None) or ("mpi" if _farm.under_mpi_futures() else "serial")
+    executor = getattr(args, "executor", None) or ("mpi" if _mpi_executor.under_mpi_futures() else "serial")
     workers = getattr(args, "workers", None)
     if workers is not None and workers < 1:
         raise CLIError(f"--workers must be >= 1, got {workers}")
@@ -242,7 +242,7 @@ def _executor_choice(args: argparse.Namespace, config: dict[str, Any]) -> tuple[
         raise CLIError("--workers is for --executor process; MPI workers are the ranks: mpiexec -n K gives K - 1")
     if importlib.util.find_spec("mpi4py") is None:
         raise CLIError("--executor mpi needs mpi4py: pip install 'pspin[mpi]'")
-    size = _farm.mpi_world_size()
+    size = _mpi_executor.world_size()
     if size < 2:
         raise CLIError("--executor mpi needs workers: run under mpiexec -n K (K >= 2), e.g. "
                        "mpiexec -n K python -m mpi4py.futures -m pspin ... (rank 0 runs the job, the others the samples)")
@@ -402,9 +402,9 @@ def run_samples(job: Job, work: Work, describe: Callable[[Any], str]) -> list[tu
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     else:
-        from pspin._farm import mpi_executor
+        from pspin.mpi import _executor as _mpi_executor
 
-        with mpi_executor() as executor:
+        with _mpi_executor.executor() as executor:
             if executor is not None:
                 run_farm(executor)
         if executor is None:  # a worker rank: the samples were served inside the with
