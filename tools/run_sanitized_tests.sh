@@ -175,7 +175,7 @@ fi
 DEFAULT_TESTS=(tests/test_models_contractions.py tests/test_models_api.py tests/test_models_bad_input.py
   tests/test_landscape_spherical.py tests/test_landscape_ising.py
   tests/test_sampling_tempering.py tests/test_sampling_spherical_moves.py tests/test_sampling_checkpoint.py
-  tests/test_interrupt.py tests/test_properties.py)
+  tests/test_interrupt.py tests/test_properties.py tests/test_split_couplings.py)
 DEFAULT_DESELECT="not disorder_averaged_count and not incremental_energies_stay_exact and not high_temperature_energy_isotropic_disorder_average"
 positional=0
 for arg in "$@"; do [[ "$arg" == -* ]] || positional=1; done
