@@ -97,6 +97,12 @@ def main():
             model = DistributedSphericalPSpin(comm, n, p, dtype=dtype)
             result["entropy"] = comm.allgather(str(model.seed_sequence.entropy))
             result["energy"] = comm.allgather(model.energy(model.random_state(seed=1)))
+        elif scenario == "many_models":
+            # More models than MPI has communicators per process (2048 in MPICH), one at a time.
+            for i in range(2100):
+                model = DistributedSphericalPSpin(comm, n, p, seed=i, dtype=dtype)
+                result["last_energy"] = model.energy(model.random_state(seed=1))
+                del model
         elif scenario == "pickle":
             model = DistributedSphericalPSpin(comm, n, p, seed=1, dtype=dtype)
             pickle.dumps(model)

@@ -132,6 +132,13 @@ def test_bad_input_is_a_clear_error_on_rank_zero(tmp_path, scenario, n, error, w
         assert word in message, message
 
 
+def test_models_free_their_communicators(tmp_path):
+    got = run_ranks(tmp_path, 2, "many_models", 120, 3)
+    assert "error" not in got, got.get("error")
+    assert got["last_energy"] == pspin.SphericalPSpin(120, 3, seed=2099).energy(
+        pspin.SphericalPSpin(120, 3, seed=2099).random_state(seed=1))
+
+
 def test_a_rank_that_stops_answering_gives_a_timeout_not_a_hang(tmp_path):
     start = time.monotonic()
     got = run_ranks(tmp_path, 2, "rank_stops", 200, 3, timeout=60)

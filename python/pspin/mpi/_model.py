@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,13 @@ class _RankChain:
             )
 
 
+def _free(comm: Any) -> None:
+    """Free a communicator of a model that is gone (not after MPI has shut down)."""
+    MPI = _comm.mpi()
+    if not MPI.Is_finalized() and comm != MPI.COMM_NULL:
+        comm.Free()
+
+
 class DistributedSphericalPSpin(SphericalPSpin):
     """A spherical p-spin model whose packed couplings are split over the ranks of ``comm``.
 
@@ -176,9 +184,11 @@ class DistributedSphericalPSpin(SphericalPSpin):
             "ensemble": ensemble, **_seed.record(seq), "seed_pool_size": seq.pool_size,
         }, self._timeout)
         self._rank, self._ranks = comm.Get_rank(), comm.Get_size()
-        self._node_comm = comm.Split_type(_comm.mpi().COMM_TYPE_SHARED, key=self._rank)
         dup, request = comm.Idup()
         _comm.wait(request, self._timeout, "the model's communicator", comm)
+        # MPI has a few thousand communicators per process: a loop over disorder samples
+        # would run out unless each model frees its own when it goes.
+        weakref.finalize(self, _free, dup)
         self._comm = dup
         self._chain = _RankChain(dup, self._timeout)
         super().__init__(n, spec, seed=seq, dtype=dtype, ensemble=ensemble)
@@ -194,7 +204,11 @@ class DistributedSphericalPSpin(SphericalPSpin):
             )
         held = cls.held_values(self._n, list(spec), multiset, self._rank, self._ranks) * self._dtype.itemsize
         # Ranks on one node share its memory: each checks that all of them fit.
-        node = _comm.allgather(self._node_comm, held, self._timeout, "the coupling bytes of the ranks on this node")
+        node_comm = self._comm.Split_type(_comm.mpi().COMM_TYPE_SHARED, key=self._rank)
+        try:
+            node = _comm.allgather(node_comm, held, self._timeout, "the coupling bytes of the ranks on this node")
+        finally:
+            node_comm.Free()
         require_memory(
             int(sum(node)),
             f"the couplings held by the {len(node)} rank(s) on this node (n = {self._n}, degrees {list(spec)}, "
