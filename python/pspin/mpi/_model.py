@@ -216,6 +216,42 @@ class DistributedSphericalPSpin(SphericalPSpin):
         )
         return cls(self._n, list(spec), list(spec.values()), multiset, self._rank, self._ranks)
 
+    @staticmethod
+    def max_ranks(n: int, p: int | Mapping[int, float] = 3, *, ensemble: str = "distinct") -> int:
+        """The most ranks a model splits over: its number of tasks (64 per degree at most).
+
+        Examples
+        --------
+        >>> from pspin.mpi import DistributedSphericalPSpin
+        >>> DistributedSphericalPSpin.max_ranks(200, 3), DistributedSphericalPSpin.max_ranks(8000, 3)
+        (20, 64)
+        """
+        spec = _validate.degree_spec(p)
+        n = _validate.spin_count(n, list(spec))
+        multiset = _validate.ensemble_name(ensemble, SphericalPSpin._ensembles) == "isotropic"
+        return int(_core.CouplingsF64.task_count(n, list(spec), multiset))
+
+    @staticmethod
+    def bytes_per_rank(n: int, p: int | Mapping[int, float] = 3, *, ranks: int, dtype: Any = "float64",
+                       ensemble: str = "distinct") -> list[int]:
+        """Bytes of couplings each of ``ranks`` ranks would hold, in rank order (nothing is built).
+
+        For planning a job: the largest entry times the ranks per node must fit a node's memory.
+
+        Examples
+        --------
+        >>> from pspin.mpi import DistributedSphericalPSpin
+        >>> per_rank = DistributedSphericalPSpin.bytes_per_rank(8000, 3, ranks=64, dtype="float32")
+        >>> round(sum(per_rank) / 1e9), round(max(per_rank) / 1e9, 1)
+        (341, 5.4)
+        """
+        spec = _validate.degree_spec(p)
+        n = _validate.spin_count(n, list(spec))
+        multiset = _validate.ensemble_name(ensemble, SphericalPSpin._ensembles) == "isotropic"
+        ranks = _validate.positive_int(ranks, "ranks")
+        itemsize = _validate.real_dtype(dtype).itemsize
+        return [int(_core.CouplingsF64.held_values(n, list(spec), multiset, r, ranks)) * itemsize for r in range(ranks)]
+
     @property
     def comm(self) -> Any:
         """The model's duplicate of the communicator it was built on."""
