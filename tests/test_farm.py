@@ -83,6 +83,15 @@ def test_process_pools_equal_serial(reference: pspin.FarmResult, workers: int) -
     assert farmed.run_info["executor"] == "ProcessPoolExecutor" and farmed.run_info["workers"] == workers
 
 
+def test_dask_executor_equals_serial(reference: pspin.FarmResult) -> None:
+    # Dask's executor is a concurrent.futures.Executor: the farm needs nothing else. An
+    # in-process cluster (worker threads, inproc transport) opens no port.
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        farmed = pspin.farm(MAKE, JOB, SAMPLES, seed=SEED, executor=client.get_executor())
+    assert farmed == reference
+
+
 def test_thread_pool_and_sample_ranges(reference: pspin.FarmResult) -> None:
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         assert pspin.farm(MAKE, JOB, SAMPLES, seed=SEED, executor=pool) == reference
