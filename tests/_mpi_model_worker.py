@@ -59,7 +59,10 @@ def main():
     result = {}
     try:
         if scenario in ("contractions", "landscape"):
-            model = DistributedSphericalPSpin(comm, n, p, seed=7, dtype=dtype, ensemble=ensemble)
+            # Contractions pass their sums in pieces of 2 KB (up to 64 a pass), descents and
+            # the census in the default 256 KB: either way the sums are those of one process.
+            pieces = {"piece_bytes": 2048} if scenario == "contractions" else {}
+            model = DistributedSphericalPSpin(comm, n, p, seed=7, dtype=dtype, ensemble=ensemble, **pieces)
             result = (contractions if scenario == "contractions" else landscape)(model, dtype)
             if scenario == "landscape":
                 # numpy's LAPACK rounds differently with other thread counts: the single-process

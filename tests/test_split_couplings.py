@@ -20,28 +20,34 @@ TIMEOUT = 60.0
 
 
 class QueueChain:
-    """The receive/pass_on protocol of pspin.mpi's chain, over queues between threads."""
+    """The protocol of pspin.mpi's chain (pieces, receive, pass_on, share) over queues."""
 
-    def __init__(self, rank: int, links: list[queue.Queue], totals: list[queue.Queue]) -> None:
-        self.rank, self.links, self.totals = rank, links, totals
+    def __init__(self, rank: int, links: list[queue.Queue], totals: list[queue.Queue], piece_bytes: int) -> None:
+        self.rank, self.links, self.totals, self.piece_bytes = rank, links, totals, piece_bytes
         self.last = len(links) - 1
 
-    def receive(self, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+    def pieces(self, nbytes: int) -> int:
+        return max(1, -(-nbytes // self.piece_bytes))
+
+    def receive(self, piece: int, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
         if self.rank > 0:
-            sent_inputs, d, v = self.links[self.rank].get(timeout=TIMEOUT)
-            assert sent_inputs == inputs, "the ranks were given different arguments"
+            sent_piece, sent_inputs, d, v = self.links[self.rank].get(timeout=TIMEOUT)
+            assert (sent_piece, sent_inputs) == (piece, inputs), "the ranks were given different arguments"
             doubles[:], values[:] = d, v
 
-    def pass_on(self, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+    def pass_on(self, piece: int, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
         if self.rank < self.last:
-            self.links[self.rank + 1].put((inputs, doubles.copy(), values.copy()))
+            self.links[self.rank + 1].put((piece, inputs, doubles.copy(), values.copy()))
+
+    def share(self, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+        if self.rank < self.last:
             doubles[:], values[:] = self.totals[self.rank].get(timeout=TIMEOUT)
         else:
             for q in self.totals[:-1]:
                 q.put((doubles.copy(), values.copy()))
 
 
-def split(model: pspin.SphericalPSpin, ranks: int) -> list:
+def split(model: pspin.SphericalPSpin, ranks: int, piece_bytes: int = 1 << 30) -> list:
     """The model's couplings as `ranks` slabs, each generated alone, chained by queues."""
     cls = _core.CouplingsF64 if model.dtype == np.float64 else _core.CouplingsF32
     multiset = model.ensemble == "isotropic"
@@ -53,7 +59,7 @@ def split(model: pspin.SphericalPSpin, ranks: int) -> list:
         c = cls(model.n, list(model.degrees), list(model.coefficients.values()), multiset, rank, ranks)
         first, last = c.own_tasks
         c.generate(key, first, last)
-        c.set_chain(QueueChain(rank, links, totals))
+        c.set_chain(QueueChain(rank, links, totals, piece_bytes))
         slabs.append(c)
     return slabs
 
@@ -88,13 +94,13 @@ def same_bytes(a, b) -> bool:
     (2000, 2, "float64", "distinct"),
     (130, {2: 0.5, 3: 1.0}, "float64", "isotropic"),
 ])
-@pytest.mark.parametrize("ranks", [2, 4])
-def test_split_sums_are_bit_identical_to_the_whole(n, p, dtype, ensemble, ranks):
+@pytest.mark.parametrize(("ranks", "piece_bytes"), [(2, 1 << 30), (4, 1 << 30), (4, 1000)])
+def test_split_sums_are_bit_identical_to_the_whole(n, p, dtype, ensemble, ranks, piece_bytes):
     model = pspin.SphericalPSpin(n, p, seed=11, dtype=dtype, ensemble=ensemble)
     whole = model._couplings
     if whole.n_tasks < ranks:
         pytest.skip(f"{whole.n_tasks} task(s) split over at most that many ranks")
-    slabs = split(model, ranks)
+    slabs = split(model, ranks, piece_bytes)
     assert sum(s.nbytes for s in slabs) == whole.nbytes
     assert [s.own_tasks for s in slabs] == [(r * whole.n_tasks // ranks, (r + 1) * whole.n_tasks // ranks)
                                             for r in range(ranks)]

@@ -23,10 +23,10 @@ int batch_size(const Array<T>& a, int n, const char* what) {
   return int(a.shape(0));
 }
 
-// A RankChain whose exchanges are a Python object's receive/pass_on methods (pspin.mpi
-// implements them with mpi4py, so the core needs no MPI to build). Called from kernels
-// that run without the GIL, and never from a parallel region (samplers refuse chained
-// couplings): one pass at a time, in the same order on every rank.
+// A RankChain whose exchanges are a Python object's pieces/receive/pass_on/share methods
+// (pspin.mpi implements them with mpi4py, so the core needs no MPI to build). Called from
+// kernels that run without the GIL, and never from a parallel region (samplers refuse
+// chained couplings): one pass at a time, in the same order on every rank.
 template <class T>
 class PyRankChain final : public pspin::RankChain<T> {
  public:
@@ -35,20 +35,31 @@ class PyRankChain final : public pspin::RankChain<T> {
     py::gil_scoped_acquire gil;
     impl_ = py::object();
   }
-  void receive(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
-    call("receive", inputs, d, nd, t, nt);
+  int pieces(std::size_t bytes) override {
+    py::gil_scoped_acquire gil;
+    return impl_.attr("pieces")(bytes).template cast<int>();
   }
-  void pass_on(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
-    call("pass_on", inputs, d, nd, t, nt);
+  void receive(int piece, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
+    call("receive", piece, inputs, d, nd, t, nt);
+  }
+  void pass_on(int piece, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
+    call("pass_on", piece, inputs, d, nd, t, nt);
+  }
+  void share(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) override {
+    call("share", -1, inputs, d, nd, t, nt);
   }
 
  private:
-  void call(const char* method, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) {
+  // piece < 0: share(). Every Python object is made and dropped under the GIL (the
+  // kernels call in without it).
+  void call(const char* method, int piece, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) {
     py::gil_scoped_acquire gil;
-    // Views of the kernel's buffers (base None: no copy, no ownership); valid during the call only.
+    // Views of the kernel's buffers (base None: no copy, no ownership); they stay valid until
+    // share() returns, so sends still in flight after pass_on may read them.
     py::array_t<double> dv({py::ssize_t(nd)}, {py::ssize_t(sizeof(double))}, d, py::none());
     py::array_t<T> tv({py::ssize_t(nt)}, {py::ssize_t(sizeof(T))}, t, py::none());
-    impl_.attr(method)(inputs, dv, tv);
+    if (piece < 0) impl_.attr(method)(inputs, dv, tv);
+    else impl_.attr(method)(piece, inputs, dv, tv);
   }
   py::object impl_;
 };
@@ -79,7 +90,8 @@ void bind_one(py::module_& m, const char* name) {
       .def("set_chain", [](C& c, py::object impl) {
              c.set_chain(impl.is_none() ? nullptr : std::make_shared<PyRankChain<T>>(std::move(impl)));
            }, py::arg("chain"),
-           "Sum over ranks through chain.receive/pass_on(inputs, doubles, values) (None: this process alone).")
+           "Sum over ranks through chain.pieces(bytes), receive/pass_on(piece, inputs, doubles, values) and\n"
+           "share(inputs, doubles, values) (None: this process alone).")
       .def("generate", [](C& c, std::uint64_t seed, int task_begin, int task_end) {
              pspin_py::PyInterrupt interrupt;  // Ctrl-C: the couplings are garbage (the model is not built)
              {

@@ -46,7 +46,8 @@ class CouplingsF64:
         """
     def set_chain(self, chain: typing.Any) -> None:
         """
-        Sum over ranks through chain.receive/pass_on(inputs, doubles, values) (None: this process alone).
+        Sum over ranks through chain.pieces(bytes), receive/pass_on(piece, inputs, doubles, values) and
+        share(inputs, doubles, values) (None: this process alone).
         """
     def set_values(self, block: typing.SupportsInt | typing.SupportsIndex, values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         ...
@@ -115,7 +116,8 @@ class CouplingsF32:
         """
     def set_chain(self, chain: typing.Any) -> None:
         """
-        Sum over ranks through chain.receive/pass_on(inputs, doubles, values) (None: this process alone).
+        Sum over ranks through chain.pieces(bytes), receive/pass_on(piece, inputs, doubles, values) and
+        share(inputs, doubles, values) (None: this process alone).
         """
     def set_values(self, block: typing.SupportsInt | typing.SupportsIndex, values: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         ...

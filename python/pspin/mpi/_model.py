@@ -15,9 +15,13 @@ from .._memory import require_memory
 from ..models import SphericalPSpin
 from . import _comm
 
-# Tags of the chain's three messages; the model's own duplicate of the communicator keeps
-# them apart from any traffic of the user's.
+# Tags of the chain's messages (piece c: _DOUBLES + 2c and _VALUES + 2c); the model's own
+# duplicate of the communicator keeps them apart from any traffic of the user's.
 _HEADER, _DOUBLES, _VALUES = 1, 2, 3
+_MAX_PIECES = 64
+# Pieces of 256 KiB: a few tens of microseconds on a cluster link, long next to the
+# latency of one message (a few microseconds), short next to a pass.
+DEFAULT_PIECE_BYTES = 1 << 18
 
 
 @dataclass
@@ -42,55 +46,74 @@ class ExchangeStats:
 
 
 class _RankChain:
-    """The receive/pass_on pair the C++ kernels call to sum over ranks.
+    """What the C++ kernels call to sum over ranks: pieces, receive, pass_on, share.
 
     Rank r receives the running sums of ranks 0..r-1, the kernel adds its own task
     groups in task order, and r passes them to r+1; the last rank broadcasts the totals.
     Every addition is the one a single process makes, in the same order, hence the
-    bit-identity. A header travels with the sums: the fingerprint of rank 0's arguments
-    and the first rank whose arguments differ, so that every rank raises the same
-    error when a script feeds ranks different states.
+    bit-identity. The sums travel in pieces of about ``piece_bytes``, so that on a long
+    chain rank k adds piece c while its predecessor still sends piece c+1: the hops
+    overlap instead of adding up. A header travels with the first piece: the fingerprint
+    of rank 0's arguments and the first rank whose arguments differ, so that every rank
+    raises the same error when a script feeds ranks different states.
     """
 
-    def __init__(self, comm: Any, timeout: float) -> None:
+    def __init__(self, comm: Any, timeout: float, piece_bytes: int) -> None:
         self._comm = comm
         self._rank = comm.Get_rank()
         self._last = comm.Get_size() - 1
         self._timeout = timeout
+        self._piece_bytes = piece_bytes
         self._header = np.zeros(2, dtype=np.uint64)
+        self._sending: list[Any] = []
         self.stats = ExchangeStats()
 
     def _wait_all(self, requests: list[Any], what: str) -> None:
         for request in requests:
             _comm.wait(request, self._timeout, what, self._comm)
 
-    def receive(self, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+    def pieces(self, nbytes: int) -> int:
+        # A rank alone has nobody to pass to.
+        if self._last < 1:
+            return 1
+        return int(min(_MAX_PIECES, max(1, -(-nbytes // self._piece_bytes))))
+
+    def receive(self, piece: int, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
         start = time.perf_counter()
-        self._header[:] = (inputs, 0)
+        if piece == 0:
+            self._header[:] = (inputs, 0)
         if self._rank > 0:
             source = self._rank - 1
-            requests = [self._comm.Irecv(self._header, source, _HEADER)]
+            requests = [self._comm.Irecv(self._header, source, _HEADER)] if piece == 0 else []
             if doubles.size:
-                requests.append(self._comm.Irecv(doubles, source, _DOUBLES))
+                requests.append(self._comm.Irecv(doubles, source, _DOUBLES + 2 * piece))
             if values.size:
-                requests.append(self._comm.Irecv(values, source, _VALUES))
+                requests.append(self._comm.Irecv(values, source, _VALUES + 2 * piece))
             self._wait_all(requests, f"the partial sums of rank {source}")
-            if self._header[1] == 0 and int(self._header[0]) != inputs:
+            if piece == 0 and self._header[1] == 0 and int(self._header[0]) != inputs:
                 self._header[1] = self._rank + 1
         self.stats.seconds += time.perf_counter() - start
 
-    def pass_on(self, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+    def pass_on(self, piece: int, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+        if self._rank == self._last:
+            return
         start = time.perf_counter()
+        target = self._rank + 1
+        if piece == 0:
+            self._sending.append(self._comm.Isend(self._header, target, _HEADER))
+            self.stats.bytes_sent += self._header.nbytes
+        if doubles.size:
+            self._sending.append(self._comm.Isend(doubles, target, _DOUBLES + 2 * piece))
+        if values.size:
+            self._sending.append(self._comm.Isend(values, target, _VALUES + 2 * piece))
+        self.stats.bytes_sent += doubles.nbytes + values.nbytes
+        self.stats.seconds += time.perf_counter() - start
+
+    def share(self, inputs: int, doubles: np.ndarray, values: np.ndarray) -> None:
+        start = time.perf_counter()
+        sending, self._sending = self._sending, []
+        self._wait_all(sending, f"rank {self._rank + 1} to take the partial sums")
         buffers = [b for b in (self._header, doubles, values) if b.size]
-        if self._rank < self._last:
-            target = self._rank + 1
-            requests = [self._comm.Isend(self._header, target, _HEADER)]
-            if doubles.size:
-                requests.append(self._comm.Isend(doubles, target, _DOUBLES))
-            if values.size:
-                requests.append(self._comm.Isend(values, target, _VALUES))
-            self._wait_all(requests, f"rank {target} to take the partial sums")
-            self.stats.bytes_sent += sum(b.nbytes for b in buffers)
         self._wait_all([self._comm.Ibcast(b, root=self._last) for b in buffers],
                        f"the totals from rank {self._last}")
         # A binomial-tree broadcast: a rank forwards the totals to about one other rank.
@@ -143,6 +166,10 @@ class DistributedSphericalPSpin(SphericalPSpin):
     timeout : float, optional
         Seconds any exchange may wait for another rank (default: $PSPIN_MPI_TIMEOUT,
         else 600).
+    piece_bytes : int
+        The running sums pass from rank to rank in pieces of about this size (default
+        256 KiB, at most 64 pieces), so that the hops of a long chain overlap. Results do
+        not depend on it.
 
     Raises
     ------
@@ -168,9 +195,11 @@ class DistributedSphericalPSpin(SphericalPSpin):
         dtype: Any = "float64",
         ensemble: str = "distinct",
         timeout: float | None = None,
+        piece_bytes: int = DEFAULT_PIECE_BYTES,
     ) -> None:
         _comm.check_comm(comm)
         self._timeout = _comm.resolve_timeout(timeout)
+        piece_bytes = _validate.positive_int(piece_bytes, "piece_bytes")
         if isinstance(seed, np.random.Generator):
             raise TypeError("seed must be None, an int or a SeedSequence: a Generator draws differently on each rank")
         if seed is None:
@@ -181,7 +210,7 @@ class DistributedSphericalPSpin(SphericalPSpin):
         spec = _validate.degree_spec(p)
         _comm.agree(comm, "model", {
             "pspin": __version__, "n": n, "p": sorted(spec.items()), "dtype": np.dtype(_validate.real_dtype(dtype)).name,
-            "ensemble": ensemble, **_seed.record(seq), "seed_pool_size": seq.pool_size,
+            "ensemble": ensemble, **_seed.record(seq), "seed_pool_size": seq.pool_size, "piece_bytes": piece_bytes,
         }, self._timeout)
         self._rank, self._ranks = comm.Get_rank(), comm.Get_size()
         dup, request = comm.Idup()
@@ -190,7 +219,7 @@ class DistributedSphericalPSpin(SphericalPSpin):
         # would run out unless each model frees its own when it goes.
         weakref.finalize(self, _free, dup)
         self._comm = dup
-        self._chain = _RankChain(dup, self._timeout)
+        self._chain = _RankChain(dup, self._timeout, piece_bytes)
         super().__init__(n, spec, seed=seq, dtype=dtype, ensemble=ensemble)
         self._couplings.set_chain(self._chain)
 

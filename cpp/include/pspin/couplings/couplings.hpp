@@ -51,16 +51,22 @@ struct DegreeBlock {
 // Sums that span ranks (couplings split over MPI ranks). Each rank computes the
 // partial sums of the task groups it holds; the running total then passes from
 // rank to rank in rank order, each adding its groups in task order: the additions
-// are exactly those one process makes, so results are bit-identical to it.
+// are exactly those one process makes, so results are bit-identical to it. The
+// sums travel in pieces, so that the hops of a long chain overlap (rank k adds piece
+// c while rank k - 1 sends piece c + 1); every element still sees the same additions.
 // `inputs` fingerprints the arguments, so ranks given different states are caught.
 template <class T>
 class RankChain {
  public:
   virtual ~RankChain() = default;
-  // Overwrites (d, t) with the running sums of the ranks before this one (the first keeps zeros).
-  virtual void receive(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
-  // Hands the sums on; on return every rank holds the total.
-  virtual void pass_on(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
+  // How many pieces sums of `bytes` bytes travel in (the same on every rank).
+  virtual int pieces(std::size_t bytes) = 0;
+  // Overwrites piece (d, t) with the running sums of the ranks before this one (the first keeps zeros).
+  virtual void receive(int piece, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
+  // Hands the piece on to the next rank (it may still be in flight on return).
+  virtual void pass_on(int piece, std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
+  // After the last piece: on return every rank holds the totals, whole.
+  virtual void share(std::uint64_t inputs, double* d, std::size_t nd, T* t, std::size_t nt) = 0;
 };
 
 // 64-bit fingerprint of an argument array (FNV-1a over 8-byte words): cheap next to a
@@ -245,16 +251,27 @@ inline std::vector<int> held_task_groups(int n_tasks, int groups, int own_begin,
 }
 
 // Zeroes the outputs (d, t), adds the partial sums of the ranks before this one (if the
-// couplings are split), this rank's own (fold_held), and hands the total on.
+// couplings are split), this rank's own, and hands the total on. fold_held(d_lo, d_hi,
+// t_lo, t_hi) adds this rank's sums to d[d_lo, d_hi) and t[t_lo, t_hi); t is cut into
+// pieces at multiples of `t_width` (a row of the caller's buffers).
 template <class T, class Fold>
 void fold_across_ranks(const Couplings<T>& C, std::uint64_t inputs, double* d, std::size_t nd, T* t,
-                       std::size_t nt, Fold&& fold_held) {
+                       std::size_t nt, std::size_t t_width, Fold&& fold_held) {
   std::fill(d, d + nd, 0.0);
   std::fill(t, t + nt, T(0));
   RankChain<T>* chain = C.chain();
-  if (chain) chain->receive(inputs, d, nd, t, nt);
-  fold_held();
-  if (chain) chain->pass_on(inputs, d, nd, t, nt);
+  if (!chain) return fold_held(std::size_t(0), nd, std::size_t(0), nt);
+  const std::size_t rows = nt / t_width;
+  const std::size_t most = std::max<std::size_t>({std::size_t(1), nd, rows});
+  const std::size_t pieces = std::min<std::size_t>(most, std::max(1, chain->pieces(nd * sizeof(double) + nt * sizeof(T))));
+  for (std::size_t c = 0; c < pieces; ++c) {
+    const std::size_t d_lo = nd * c / pieces, d_hi = nd * (c + 1) / pieces;
+    const std::size_t t_lo = rows * c / pieces * t_width, t_hi = rows * (c + 1) / pieces * t_width;
+    chain->receive(int(c), inputs, d + d_lo, d_hi - d_lo, t + t_lo, t_hi - t_lo);
+    fold_held(d_lo, d_hi, t_lo, t_hi);
+    chain->pass_on(int(c), inputs, d + d_lo, d_hi - d_lo, t + t_lo, t_hi - t_lo);
+  }
+  chain->share(inputs, d, nd, t, nt);
 }
 
 }  // namespace pspin
