@@ -133,3 +133,5 @@ def test_a_slab_refuses_what_needs_the_whole_couplings():
         _core.CouplingsF64(200, [3], [1.0], False, 2, 2)
     with pytest.raises(ValueError, match="held whole by one process"):
         _core.SphericalTemperingF64(slab, model.random_state(2), [1.0, 2.0], 1, 1, 1, 1, 0.1)
+    with pytest.raises(ValueError, match="held whole by one process"):
+        _core.IsingDenseF64(slab)

@@ -77,11 +77,8 @@ void bind_one(py::module_& m, const char* name) {
            py::arg("ranks") = 1,
            "Uninitialised storage: fill with generate() over the tasks held, or set_values().\n"
            "With ranks > 1, only the tasks of rank `rank` (own_tasks) are held.")
-      .def_static("task_count", [](int n, const std::vector<int>& degrees, bool multiset) {
-             std::vector<pspin::TupleLayout> layouts;
-             for (int p : degrees) layouts.emplace_back(n, p, multiset);
-             return pspin::plan_tasks(layouts).size();
-           }, py::arg("n"), py::arg("degrees"), py::arg("multiset"), "Tasks of the whole model (the most ranks it splits over).")
+      .def_static("task_count", &C::task_count, py::arg("n"), py::arg("degrees"), py::arg("multiset"),
+                  "Tasks of the whole model (the most ranks it splits over).")
       .def_static("held_values", &C::held_values, py::arg("n"), py::arg("degrees"), py::arg("multiset"),
                   py::arg("rank"), py::arg("ranks"), "Values rank `rank` of `ranks` would hold (nothing allocated).")
       .def_property_readonly("own_tasks", [](const C& c) { return py::make_tuple(c.own_begin(), c.own_end()); },

@@ -28,8 +28,6 @@ struct Engine {
 
 template <class T>
 int checked_slots(const pspin::Couplings<T>& c, const Array<T>& initial, const std::vector<double>& betas, int ladders) {
-  // Samplers sweep ladders on several threads at once; a rank chain must see one pass at a time.
-  if (!c.complete() || c.chain()) throw std::invalid_argument("samplers need couplings held whole by one process");
   const int slots = int(betas.size()) * ladders;
   if (initial.ndim() != 2 || initial.shape(0) != slots || initial.shape(1) != c.n())
     throw std::invalid_argument("initial states must have shape (temperatures * replicas, n)");

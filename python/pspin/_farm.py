@@ -437,19 +437,26 @@ def farm(
     return FarmResult(samples=tuple(collected[i] for i in sorted(collected)), params=params, run_info=info)
 
 
+def sample_range(text: str, n_samples: int) -> range:
+    """``'A:B'`` as ``range(A, B)``; a missing A is 0, a missing B ``n_samples``.
+
+    The farm's ``samples=`` and the command line's ``--samples`` read ranges with it.
+    Raises ValueError if ``text`` is not of that form (bounds are the caller's to check).
+    """
+    lo_text, sep, hi_text = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return range(int(lo_text) if lo_text.strip() else 0, int(hi_text) if hi_text.strip() else n_samples)
+    except ValueError:
+        raise ValueError(f"samples expects 'A:B' (indices A..B-1), got {text!r}") from None
+
+
 def _indices(samples: Any, n_samples: int) -> list[int]:
     if samples is None:
         return list(range(n_samples))
     if isinstance(samples, str):
-        lo_text, sep, hi_text = samples.partition(":")
-        try:
-            lo = int(lo_text) if lo_text.strip() else 0
-            hi = int(hi_text) if hi_text.strip() else n_samples
-        except ValueError:
-            raise ValueError(f"samples expects 'A:B' (indices A..B-1), got {samples!r}") from None
-        if not sep:
-            raise ValueError(f"samples expects 'A:B' (indices A..B-1), got {samples!r}")
-        samples = range(lo, hi)
+        samples = sample_range(samples, n_samples)
     elif isinstance(samples, slice):
         samples = range(n_samples)[samples]
     try:

@@ -150,15 +150,15 @@ def _selection(args: argparse.Namespace, samples: int) -> tuple[list[int], bool]
             raise CLIError(f"--sample-index {index} is outside the run's samples 0..{samples - 1} (samples = {samples})")
         return [index], True
     if text is not None:
-        lo_text, sep, hi_text = text.partition(":")
+        from pspin._farm import sample_range
+
         try:
-            lo = int(lo_text) if lo_text.strip() else 0
-            hi = int(hi_text) if hi_text.strip() else samples
+            chosen = sample_range(text, samples)
         except ValueError:
             raise CLIError(f"--samples expects A:B (sample indices A..B-1), got {text!r}") from None
-        if not sep or not 0 <= lo < hi <= samples:
+        if not 0 <= chosen.start < chosen.stop <= samples:
             raise CLIError(f"--samples {text} must be A:B with 0 <= A < B <= samples = {samples}")
-        return list(range(lo, hi)), True
+        return list(chosen), True
     return list(range(samples)), samples > 1
 
 

@@ -163,8 +163,10 @@ class PSpinModel:
         n_values = sum(tuple_count(self._n, d, multiset) for d in spec)
         nbytes = n_values * self._dtype.itemsize
         require_memory(nbytes, f"the couplings of this model (n = {self._n}, degrees {list(spec)}, {self._dtype})")
-        cls = _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
-        return cls(self._n, list(spec), list(spec.values()), multiset)
+        return self._couplings_class()(self._n, list(spec), list(spec.values()), multiset)
+
+    def _couplings_class(self) -> Any:
+        return _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
 
     def _generate_couplings(self, key: int) -> None:
         # Slices of about one task per thread keep each GIL-free call short, so

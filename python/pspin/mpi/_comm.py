@@ -91,10 +91,17 @@ def allgather(comm: Any, obj: Any, timeout: float, what: str) -> list[Any]:
     payload = np.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
     sizes = np.zeros(comm.Get_size(), dtype=np.int64)
     wait(comm.Iallgather(np.array([payload.size], dtype=np.int64), sizes), timeout, what, comm)
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     gathered = np.empty(int(sizes.sum()), dtype=np.uint8)
-    wait(comm.Iallgatherv(payload, [gathered, sizes, offsets, MPI.BYTE]), timeout, what, comm)
+    offsets = _allgatherv(comm, payload, gathered, sizes, MPI.BYTE, timeout, what)
     return [pickle.loads(gathered[o:o + s].tobytes()) for o, s in zip(offsets, sizes)]
+
+
+def _allgatherv(comm: Any, send: np.ndarray, out: np.ndarray, sizes: np.ndarray, mpi_type: Any, timeout: float,
+                what: str) -> np.ndarray:
+    """Every rank's ``send`` (``sizes[r]`` items from rank r) into ``out`` in rank order; the offsets."""
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    wait(comm.Iallgatherv(send, [out, sizes, offsets, mpi_type]), timeout, what, comm)
+    return offsets
 
 
 def agree(comm: Any, what: str, values: dict[str, Any], timeout: float) -> None:
@@ -126,8 +133,6 @@ def allgather_rows(comm: Any, rows: np.ndarray, counts: Any, timeout: float, wha
     MPI = mpi()
     rows = np.ascontiguousarray(rows, dtype=np.float64)
     width = int(np.prod(rows.shape[1:], dtype=np.int64))
-    sizes = np.asarray(counts, dtype=np.int64) * width
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     out = np.empty((int(np.sum(counts)), *rows.shape[1:]), dtype=np.float64)
-    wait(comm.Iallgatherv(rows, [out, sizes, offsets, MPI.DOUBLE]), timeout, what, comm)
+    _allgatherv(comm, rows, out, np.asarray(counts, dtype=np.int64) * width, MPI.DOUBLE, timeout, what)
     return out

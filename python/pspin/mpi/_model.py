@@ -128,6 +128,13 @@ class _RankChain:
             )
 
 
+def _layout_args(n: Any, p: Any, ensemble: Any) -> tuple[int, list[int], bool]:
+    """(n, degrees, multiset) of a spherical model, validated: what fixes its tasks."""
+    spec = _validate.degree_spec(p)
+    n = _validate.spin_count(n, list(spec))
+    return n, list(spec), _validate.ensemble_name(ensemble, SphericalPSpin._ensembles) == "isotropic"
+
+
 def _free(comm: Any) -> None:
     """Free a communicator of a model that is gone (not after MPI has shut down)."""
     MPI = _comm.mpi()
@@ -224,7 +231,7 @@ class DistributedSphericalPSpin(SphericalPSpin):
         self._couplings.set_chain(self._chain)
 
     def _allocate_couplings(self, spec: dict[int, float], multiset: bool) -> Any:
-        cls = _core.CouplingsF64 if self._dtype == np.float64 else _core.CouplingsF32
+        cls = self._couplings_class()
         tasks = cls.task_count(self._n, list(spec), multiset)
         if tasks < self._ranks:
             raise ValueError(
@@ -255,10 +262,7 @@ class DistributedSphericalPSpin(SphericalPSpin):
         >>> DistributedSphericalPSpin.max_ranks(200, 3), DistributedSphericalPSpin.max_ranks(8000, 3)
         (20, 64)
         """
-        spec = _validate.degree_spec(p)
-        n = _validate.spin_count(n, list(spec))
-        multiset = _validate.ensemble_name(ensemble, SphericalPSpin._ensembles) == "isotropic"
-        return int(_core.CouplingsF64.task_count(n, list(spec), multiset))
+        return int(_core.CouplingsF64.task_count(*_layout_args(n, p, ensemble)))
 
     @staticmethod
     def bytes_per_rank(n: int, p: int | Mapping[int, float] = 3, *, ranks: int, dtype: Any = "float64",
@@ -274,12 +278,10 @@ class DistributedSphericalPSpin(SphericalPSpin):
         >>> round(sum(per_rank) / 1e9), round(max(per_rank) / 1e9, 1)
         (341, 5.4)
         """
-        spec = _validate.degree_spec(p)
-        n = _validate.spin_count(n, list(spec))
-        multiset = _validate.ensemble_name(ensemble, SphericalPSpin._ensembles) == "isotropic"
+        layout = _layout_args(n, p, ensemble)
         ranks = _validate.positive_int(ranks, "ranks")
         itemsize = _validate.real_dtype(dtype).itemsize
-        return [int(_core.CouplingsF64.held_values(n, list(spec), multiset, r, ranks)) * itemsize for r in range(ranks)]
+        return [int(_core.CouplingsF64.held_values(*layout, r, ranks)) * itemsize for r in range(ranks)]
 
     @property
     def comm(self) -> Any:

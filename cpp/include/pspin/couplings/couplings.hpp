@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -125,11 +126,9 @@ class Couplings {
       : n_(n), multiset_(multiset) {
     if (degrees.empty() || degrees.size() != coefficients.size())
       throw std::invalid_argument("degrees and coefficients must be non-empty and of equal length");
-    std::vector<TupleLayout> layouts;
-    for (std::size_t d = 0; d < degrees.size(); ++d) {
-      if (!std::isfinite(coefficients[d])) throw std::invalid_argument("coefficient is not finite");
-      layouts.emplace_back(n, degrees[d], multiset);
-    }
+    for (double c : coefficients)
+      if (!std::isfinite(c)) throw std::invalid_argument("coefficient is not finite");
+    const std::vector<TupleLayout> layouts = layouts_of(n, degrees, multiset);
     tasks_ = plan_tasks(layouts);
     std::tie(own_begin_, own_end_) = rank_tasks(int(tasks_.size()), rank, ranks);
     for (std::size_t d = 0; d < degrees.size(); ++d) {
@@ -142,10 +141,18 @@ class Couplings {
     }
   }
 
-  // Values that rank `rank` of `ranks` holds, without allocating them (memory checks).
-  static std::uint64_t held_values(int n, const std::vector<int>& degrees, bool multiset, int rank, int ranks) {
+  static std::vector<TupleLayout> layouts_of(int n, const std::vector<int>& degrees, bool multiset) {
     std::vector<TupleLayout> layouts;
     for (int p : degrees) layouts.emplace_back(n, p, multiset);
+    return layouts;
+  }
+  // Tasks of the whole model: the most ranks it splits over.
+  static int task_count(int n, const std::vector<int>& degrees, bool multiset) {
+    return int(plan_tasks(layouts_of(n, degrees, multiset)).size());
+  }
+  // Values that rank `rank` of `ranks` holds, without allocating them (memory checks).
+  static std::uint64_t held_values(int n, const std::vector<int>& degrees, bool multiset, int rank, int ranks) {
+    const std::vector<TupleLayout> layouts = layouts_of(n, degrees, multiset);
     const std::vector<Task> tasks = plan_tasks(layouts);
     const auto own = rank_tasks(int(tasks.size()), rank, ranks);
     std::uint64_t total = 0;
@@ -176,6 +183,13 @@ class Couplings {
   int own_end() const { return own_end_; }
   bool complete() const { return own_begin_ == 0 && own_end_ == int(tasks_.size()); }
   RankChain<T>* chain() const { return chain_.get(); }
+  // For consumers that read any coupling (dense tables, samplers): they run on one
+  // process, and samplers sweep ladders on several threads, where a rank chain must see
+  // one pass at a time.
+  void require_whole(const char* who) const {
+    if (!complete() || chain_)
+      throw std::invalid_argument(std::string(who) + " needs couplings held whole by one process");
+  }
   void set_chain(std::shared_ptr<RankChain<T>> chain) { chain_ = std::move(chain); }
 
   // Gaussian couplings with E[H(s)H(s')] = n xi(s.s'/n) / 2, xi(q) = sum_p c_p^2 q^p,
@@ -250,17 +264,18 @@ inline std::vector<int> held_task_groups(int n_tasks, int groups, int own_begin,
   return bounds;
 }
 
-// Zeroes the outputs (d, t), adds the partial sums of the ranks before this one (if the
-// couplings are split), this rank's own, and hands the total on. fold_held(d_lo, d_hi,
-// t_lo, t_hi) adds this rank's sums to d[d_lo, d_hi) and t[t_lo, t_hi); t is cut into
-// pieces at multiples of `t_width` (a row of the caller's buffers).
+// The outputs (d, t): the partial sums of the ranks before this one (if the couplings are
+// split), plus this rank's own, handed on. fold_held(d_lo, d_hi, t_lo, t_hi, fresh) adds
+// this rank's sums to d[d_lo, d_hi) and t[t_lo, t_hi), overwriting them when `fresh` (one
+// process: zeroing fused into the sum's own pass); t is cut into pieces at multiples of
+// `t_width` (a row of the caller's buffers).
 template <class T, class Fold>
 void fold_across_ranks(const Couplings<T>& C, std::uint64_t inputs, double* d, std::size_t nd, T* t,
                        std::size_t nt, std::size_t t_width, Fold&& fold_held) {
-  std::fill(d, d + nd, 0.0);
-  std::fill(t, t + nt, T(0));
   RankChain<T>* chain = C.chain();
-  if (!chain) return fold_held(std::size_t(0), nd, std::size_t(0), nt);
+  if (!chain) return fold_held(std::size_t(0), nd, std::size_t(0), nt, true);
+  std::fill(d, d + nd, 0.0);  // the first rank's running sums
+  std::fill(t, t + nt, T(0));
   const std::size_t rows = nt / t_width;
   const std::size_t most = std::max<std::size_t>({std::size_t(1), nd, rows});
   const std::size_t pieces = std::min<std::size_t>(most, std::max(1, chain->pieces(nd * sizeof(double) + nt * sizeof(T))));
@@ -268,7 +283,7 @@ void fold_across_ranks(const Couplings<T>& C, std::uint64_t inputs, double* d, s
     const std::size_t d_lo = nd * c / pieces, d_hi = nd * (c + 1) / pieces;
     const std::size_t t_lo = rows * c / pieces * t_width, t_hi = rows * (c + 1) / pieces * t_width;
     chain->receive(int(c), inputs, d + d_lo, d_hi - d_lo, t + t_lo, t_hi - t_lo);
-    fold_held(d_lo, d_hi, t_lo, t_hi);
+    fold_held(d_lo, d_hi, t_lo, t_hi, false);
     chain->pass_on(int(c), inputs, d + d_lo, d_hi - d_lo, t + t_lo, t_hi - t_lo);
   }
   chain->share(inputs, d, nd, t, nt);

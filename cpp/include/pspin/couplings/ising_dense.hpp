@@ -40,6 +40,7 @@ struct IsingDense {
   // Degrees above 3 are an error unless the caller handles them itself
   // (skip_higher_degrees; the sampler does, with IsingHighDegree).
   explicit IsingDense(const Couplings<T>& c, bool skip_higher_degrees = false) : n(c.n()) {
+    c.require_whole("the dense Ising tables");
     if (c.multiset()) throw std::invalid_argument("Ising couplings must use distinct indices");
     for (int b = 0; b < c.n_blocks(); ++b) {
       const int p = c.block(b).layout.p;

@@ -35,6 +35,7 @@ struct IsingHighDegree {
   std::vector<Degree> degrees;
 
   explicit IsingHighDegree(const Couplings<T>& c) : n(c.n()) {
+    c.require_whole("the Ising tables of degree >= 4");
     for (int b = 0; b < c.n_blocks(); ++b)
       if (c.block(b).layout.p >= 4) degrees.push_back(build(c.block(b)));
   }

@@ -349,10 +349,10 @@ void energy_and_fields(const Couplings<T>& C, const T* X, int B, T* fields_out, 
   const std::size_t nb = std::size_t(n) * B;
   const std::uint64_t inputs = C.chain() ? fingerprint(X, nb * sizeof(T), std::uint64_t(B) << 1 | grad) : 0;
   fold_across_ranks(C, inputs, energy_out, std::size_t(B), fields_out, grad ? nb : 0, std::size_t(B),
-                    [&](std::size_t d_lo, std::size_t d_hi, std::size_t t_lo, std::size_t t_hi) {
-                      accumulate_task_buffers(ebuf, groups, std::size_t(B), energy_out, d_lo, d_hi);
+                    [&](std::size_t d_lo, std::size_t d_hi, std::size_t t_lo, std::size_t t_hi, bool fresh) {
+                      accumulate_task_buffers(ebuf, groups, std::size_t(B), energy_out, fresh, d_lo, d_hi);
                       if (grad)
-                        accumulate_task_rows(gbuf, offset.data(), first_row.data(), groups, n, B, fields_out,
+                        accumulate_task_rows(gbuf, offset.data(), first_row.data(), groups, n, B, fields_out, fresh,
                                              int(t_lo / B), int(t_hi / B));
                     });
   for (int b = 0; b < B; ++b) energy_out[b] = -energy_out[b];

@@ -143,8 +143,8 @@ void fields_jvp(const Couplings<T>& C, const T* S, const T* V, int B, T* out, T*
   const std::uint64_t inputs = C.chain() ? fingerprint(V, nb * sizeof(T), fingerprint(S, nb * sizeof(T))) : 0;
   double* no_doubles = nullptr;
   fold_across_ranks(C, inputs, no_doubles, 0, reduced.data(), per_task, 1,
-                    [&](std::size_t, std::size_t, std::size_t lo, std::size_t hi) {
-                      accumulate_task_buffers(buf, held, per_task, reduced.data(), lo, hi);
+                    [&](std::size_t, std::size_t, std::size_t lo, std::size_t hi, bool fresh) {
+                      accumulate_task_buffers(buf, held, per_task, reduced.data(), fresh, lo, hi);
                     });
   std::copy(reduced.begin(), reduced.begin() + nb, out);
   if (fields_out) std::copy(reduced.begin() + nb, reduced.end(), fields_out);
@@ -172,8 +172,8 @@ void fields_jacobian(const Couplings<T>& C, const T* s, double* out) {
   if (stop.stopped()) return;
   T* no_values = nullptr;
   fold_across_ranks(C, C.chain() ? fingerprint(s, std::size_t(n) * sizeof(T)) : 0, out, nn, no_values, 0, 1,
-                    [&](std::size_t lo, std::size_t hi, std::size_t, std::size_t) {
-                      accumulate_task_buffers(buf, groups, nn, out, lo, hi);
+                    [&](std::size_t lo, std::size_t hi, std::size_t, std::size_t, bool fresh) {
+                      accumulate_task_buffers(buf, groups, nn, out, fresh, lo, hi);
                     });
   // Symmetrise: out = A + A^T.
 #pragma omp parallel for schedule(static) if (double(nn) > kMinParallelWork)

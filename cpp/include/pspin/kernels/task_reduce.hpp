@@ -22,10 +22,11 @@ T* zeroed_workspace(std::size_t count) {
   return buffer.data();
 }
 
-// Elements [first, last) of buffers of `size` values each (all of them by default).
+// Elements [first, last) of buffers of `size` values each (all of them by default);
+// `fresh`: out starts from zero (written, not read).
 template <class T, class Out>
-void accumulate_task_buffers(const T* buffers, int n_tasks, std::size_t size, Out* out, std::size_t first = 0,
-                             std::size_t last = std::size_t(-1)) {
+void accumulate_task_buffers(const T* buffers, int n_tasks, std::size_t size, Out* out, bool fresh,
+                             std::size_t first = 0, std::size_t last = std::size_t(-1)) {
   constexpr std::size_t kBlock = 4096;
   last = std::min(last, size);
   if (first >= last) return;
@@ -33,6 +34,7 @@ void accumulate_task_buffers(const T* buffers, int n_tasks, std::size_t size, Ou
 #pragma omp parallel for schedule(static) if (double(last - first) * n_tasks > kMinParallelWork)
   for (std::size_t blk = 0; blk < n_blocks; ++blk) {
     const std::size_t lo = first + blk * kBlock, hi = std::min(last, lo + kBlock);
+    if (fresh) std::fill(out + lo, out + hi, Out(0));
     for (int t = 0; t < n_tasks; ++t) {
       const T* src = buffers + std::size_t(t) * size;
       for (std::size_t i = lo; i < hi; ++i) out[i] += Out(src[i]);
@@ -44,10 +46,10 @@ void accumulate_task_buffers(const T* buffers, int n_tasks, std::size_t size, Ou
 // [first_row[t], rows) and stores just those, from offset[t] on; out is their
 // sum in task order is added to out. A batched gradient at n = 4096 would otherwise
 // zero and re-read 64 full n x B buffers per call (a quarter of its time).
-// Rows [row_begin, row_end) only, when given.
+// Rows [row_begin, row_end) only, when given; `fresh`: out starts from zero.
 template <class T, class Out>
 void accumulate_task_rows(const T* buffers, const std::size_t* offset, const int* first_row, int n_tasks, int rows,
-                          int width, Out* out, int row_begin = 0, int row_end = -1) {
+                          int width, Out* out, bool fresh, int row_begin = 0, int row_end = -1) {
   constexpr int kRowsPerBlock = 64;
   if (row_end < 0 || row_end > rows) row_end = rows;
   if (row_begin >= row_end) return;
@@ -55,6 +57,7 @@ void accumulate_task_rows(const T* buffers, const std::size_t* offset, const int
 #pragma omp parallel for schedule(static) if (double(offset[n_tasks]) > kMinParallelWork)
   for (int blk = 0; blk < n_blocks; ++blk) {
     const int r0 = row_begin + blk * kRowsPerBlock, r1 = std::min(row_end, r0 + kRowsPerBlock);
+    if (fresh) std::fill(out + std::size_t(r0) * width, out + std::size_t(r1) * width, Out(0));
     for (int t = 0; t < n_tasks; ++t) {
       const int from = std::max(r0, first_row[t]);
       if (from >= r1) continue;

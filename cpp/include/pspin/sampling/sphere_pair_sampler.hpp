@@ -42,6 +42,7 @@ class SpherePairSampler {
   SpherePairSampler(const Couplings<T>& couplings, const T* initial, int slots, std::vector<double> betas,
                     std::uint64_t seed, double max_angle)
       : C_(couplings), n_(couplings.n()), slots_(slots), key_(philox_key(seed)) {
+    couplings.require_whole("the pair-rotation sampler");
     if (slots < 1) throw std::invalid_argument("need at least one configuration");
     if (!(max_angle > 0) || !std::isfinite(max_angle)) throw std::invalid_argument("max_angle must be positive and finite");
     if (n_ < 2) throw std::invalid_argument("pair rotations need n >= 2");

@@ -88,6 +88,7 @@ class SphereSampler {
                 std::uint64_t seed, int leapfrog_steps, double step_size)
       : C_(couplings), n_(couplings.n()), slots_(slots), L_(leapfrog_steps), key_(philox_key(seed)),
         betas_(std::move(betas)) {
+    couplings.require_whole("the spherical sampler");
     if (slots < 1) throw std::invalid_argument("need at least one configuration");
     if (leapfrog_steps < 1) throw std::invalid_argument("leapfrog_steps must be >= 1");
     if (!(step_size > 0) || !std::isfinite(step_size)) throw std::invalid_argument("step_size must be positive and finite");
